@@ -1,0 +1,42 @@
+# Every target bootstraps .venv itself: on a fresh clone `make demo` and `make test` are enough.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+# One torch/TF thread: on 2 shared cores this is 2.6-3.3x faster than 2 threads.
+export TRADELAB_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export MPLBACKEND ?= Agg
+
+.PHONY: setup demo test lint bench lab clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (tradelab)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/tradelab pipeline demo --output-dir outputs/demo
+
+test: setup
+	$(PY) -m pytest -q tests
+
+lint: setup
+	$(VENV)/bin/ruff check lib tests benchmarks
+	$(PY) -m tradelab.notebooks.check notebooks
+
+bench: setup
+	$(PY) benchmarks/features.py
+	$(PY) benchmarks/envs.py
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:
+	rm -rf $(VENV) outputs/* data/processed/*

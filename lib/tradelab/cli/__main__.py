@@ -1,0 +1,5 @@
+import sys
+
+from tradelab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,146 @@
+"""Config plumbing shared by every workflow: YAML → frozen dataclasses, with clear errors.
+
+Each workflow defines its own frozen dataclass (a docstring under every field) deriving from
+:class:`ConfigBase`; nested sections are nested dataclasses. ``Cfg.from_yaml(path, **overrides)``
+reads the YAML, applies dotted overrides (``{"training_params.epochs": 2}``) and validates.
+Unknown keys are an error listing the valid ones, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Self
+
+import yaml
+
+from tradelab.errors import ConfigError
+
+__all__ = ["ConfigBase", "load_yaml", "from_dict", "to_dict", "parse_value", "set_dotted", "CONFIG_DIR"]
+
+#: ``configs/`` at the repository root (the defaults shipped with tradelab).
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping; a missing file or non-mapping content is a :class:`ConfigError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path} (the defaults live in {CONFIG_DIR})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line override the way YAML would (``"3"`` → 3, ``"[1, 2]"`` → list)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating sections as needed."""
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {key!r}: {part!r} is a value, not a section")
+    node[parts[-1]] = value
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a section (mapping), got {value!r}")
+        return from_dict(tp, value, where)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], where) if len(args) == 1 else value
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            value = [value]
+        (inner, *_) = typing.get_args(tp) or (Any,)
+        items = [_coerce(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if tp in (int, float, str, bool) and not isinstance(value, tp):
+        raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def from_dict(cls: type, data: dict[str, Any], source: str = "config") -> Any:
+    """Build dataclass ``cls`` from a (nested) mapping; unknown keys raise :class:`ConfigError`."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key(s) {unknown} for {cls.__name__}; valid keys: {sorted(fields)}"
+        )
+    types_ = _field_types(cls)
+    kwargs = {k: _coerce(v, types_[k], f"{source}.{k}") for k, v in data.items()}
+    obj = cls(**kwargs)
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        validate()
+    return obj
+
+
+def to_dict(obj: Any) -> Any:
+    """Dataclass → plain JSON/YAML-able dict (tuples become lists)."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list | tuple):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+class ConfigBase:
+    """Mixin for frozen config dataclasses: YAML loading, overrides, dict round-trip."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> Self:
+        return from_dict(cls, data, source)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> Self:
+        """Load ``path`` (or the defaults when None) and apply dotted ``overrides``."""
+        data = load_yaml(path) if path is not None else {}
+        for key, value in overrides.items():
+            if value is not None:
+                set_dotted(data, key.replace("__", "."), value)
+        return from_dict(cls, data, str(path or cls.__name__))
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied and validated."""
+        return from_dict(type(self), {**to_dict(self), **changes}, type(self).__name__)
+
+    def validate(self) -> None:  # overridden where a field has a constraint
+        """Raise :class:`ConfigError` naming the field when a value is out of range."""

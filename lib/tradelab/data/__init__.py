@@ -1,0 +1,1 @@
+"""Market data: embedded real OHLCV, user files, validation, temporal splits, stores."""
