@@ -1,0 +1,117 @@
+"""`tradelab kaggle push|wait|pull|run|status|resume`: the Kaggle loop over the real kaggle CLI."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "train on Kaggle: push datasets + a parameter-injected kernel, wait, pull outputs, resume"
+DESCRIPTION = (
+    "Push the workflow notebook (notebooks/WORKFLOW.ipynb) as a Kaggle kernel with its datasets "
+    "(code, processed data, optional offline wheels), wait for it, pull its outputs into "
+    "outputs/kaggle/SLUG/vN/ and chain resumes past the 12-hour limit. Uses the `kaggle` CLI and its "
+    "credentials (~/.kaggle/kaggle.json or KAGGLE_USERNAME/KAGGLE_KEY); see kaggle/README.md."
+)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("outputs/kaggle"), help="local folder for kernels/datasets/outputs")
+    p.add_argument("--owner", help="Kaggle user name (default: KAGGLE_USERNAME or kaggle.json)")
+
+
+def _pushing(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+        help="notebook parameter (value parsed as YAML), repeatable",
+    )
+    p.add_argument("--root", type=Path, default=Path("."), help="repository root (source tree, data dir)")
+    if what == "workflow":
+        p.add_argument("workflow", help="notebook stem (02_sac) or a spec YAML path")
+        p.add_argument("--spec-dir", type=Path, help="folder of <workflow>.yaml specs (default kaggle/specs)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="kaggle_command", metavar="ACTION", required=True)
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    push = sub.add_parser("push", help="push datasets (when changed) and the kernel", formatter_class=fmt)
+    _pushing(push, "workflow")
+    push.add_argument("--dry-run", action="store_true", help="build the folders, print their paths, push nothing")
+    run = sub.add_parser("run", help="push + wait + pull", formatter_class=fmt)
+    _pushing(run, "workflow")
+    wait = sub.add_parser("wait", help="poll until the kernel ends (Ctrl-C leaves it running)", formatter_class=fmt)
+    wait.add_argument("slug")
+    wait.add_argument("--timeout", type=float, help="seconds (default: the spec's timeout_s)")
+    wait.add_argument("--poll", type=float, help="first poll interval in seconds (default: the spec's poll_s)")
+    pull = sub.add_parser("pull", help="download outputs into OUT/SLUG/vN/ with a manifest", formatter_class=fmt)
+    pull.add_argument("slug")
+    pull.add_argument("--version", type=int, help="version folder name (default: the last pushed version)")
+    status = sub.add_parser("status", help="print the kernel's status", formatter_class=fmt)
+    status.add_argument("slug")
+    resume = sub.add_parser("resume", help="push a continuation kernel from SLUG's last checkpoint", formatter_class=fmt)
+    resume.add_argument("slug")
+    _pushing(resume, "resume")
+    resume.add_argument("--dry-run", action="store_true", help="build the folders, print their paths, push nothing")
+    for p in (push, run, wait, pull, status, resume):
+        _common(p)
+
+
+def _params(args: argparse.Namespace) -> dict:
+    from tradelab.config import parse_value
+
+    return {key: parse_value(value) for key, value in args.parameter}
+
+
+def _print_push(result, dry_run: bool) -> None:
+    print(f"kernel folder: {result.kernel.path}")
+    for role, ds in result.datasets.items():
+        action = result.actions.get(role, "built")
+        print(f"dataset {role}: {ds.path} ({ds.ref}, {action}, sha256 {ds.content_hash[:12]})")
+    if dry_run:
+        print("dry run: nothing was pushed; inspect the folders above, then run without --dry-run")
+    else:
+        print(f"pushed {result.kernel.ref} version {result.version}; next: tradelab kaggle wait {result.slug}")
+
+
+def _timing(args: argparse.Namespace) -> dict:
+    from tradelab.errors import TradelabError
+    from tradelab.kaggle import KaggleSpec, load_state
+
+    try:
+        spec = KaggleSpec.from_dict(load_state(args.slug, args.out)["spec"])
+    except TradelabError:  # no local state: the defaults
+        spec = KaggleSpec(workflow="unknown")
+    return {
+        "timeout_s": args.timeout or spec.timeout_s,
+        "poll_s": args.poll or spec.poll_s,
+        "max_poll_s": max(spec.max_poll_s, args.poll or 0),
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    from tradelab import kaggle as tk
+
+    action = args.kaggle_command
+    if action in ("push", "run"):
+        spec = tk.load_spec(args.workflow, args.spec_dir)
+        kwargs = {"owner": args.owner, "out_root": args.out, "root": args.root}
+        if action == "run":
+            result, dest = tk.run(spec, _params(args), **kwargs)
+            print(f"outputs of {result.kernel.ref} v{result.version}: {dest} (manifest.json lists them)")
+            return 0
+        result = tk.push(spec, _params(args), dry_run=args.dry_run, **kwargs)
+        _print_push(result, args.dry_run)
+    elif action == "resume":
+        result = tk.resume(args.slug, _params(args), out_root=args.out, dry_run=args.dry_run, root=args.root)
+        _print_push(result, args.dry_run)
+    elif action == "wait":
+        status = tk.wait(args.slug, out_root=args.out, **_timing(args))
+        print(f"{args.slug}: {status.state}; next: tradelab kaggle pull {args.slug.split('/')[-1]}")
+    elif action == "pull":
+        dest = tk.pull(args.slug, version=args.version, out_root=args.out)
+        print(f"outputs in {dest} (manifest.json lists sizes and sha256)")
+    elif action == "status":
+        from tradelab.kaggle.loop import kernel_ref
+
+        status = tk.KaggleCLI().kernel_status(kernel_ref(args.slug, args.out))
+        print(status.state + (f": {status.failure_message}" if status.failure_message else ""))
+    return 0

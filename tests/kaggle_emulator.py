@@ -1,0 +1,368 @@
+"""A loopback Kaggle API emulator for tests: the real ``kaggle`` CLI talks to it on 127.0.0.1.
+
+It speaks the RPCs the CLI 2.x uses (see shared/KAGGLE_PROTOCOL.md): dataset create/version with
+StartBlobUpload + PUT, GetDatasetStatus (failing for unknown datasets), ListDatasetFiles,
+SaveKernel, GetKernelSessionStatus, ListKernelSessionOutput + GET of file urls, GetKernel and
+the logs stream. On SaveKernel it EXECUTES the pushed notebook with papermill in a sandbox laid
+out like Kaggle (``input/<slug>/`` with datasets unzipped and kernel outputs, ``working/``),
+whose root reaches the kernel as ``TRADELAB_KAGGLE_ROOT``. Faults can be injected
+(``fail_uploads``, ``reject_push``) to exercise the CLI's traps.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+SITECUSTOMIZE = '''import os
+_url = os.environ.get("TRADELAB_KAGGLE_EMULATOR")
+if _url and os.environ.get("KAGGLE_API_ENVIRONMENT") == "LOCALHOST":
+    from kagglesdk import kaggle_env as _kaggle_env
+    _kaggle_env._env_to_endpoint[_kaggle_env.KaggleEnv.LOCAL] = _url
+'''
+
+
+@dataclass
+class Run:
+    """One kernel version executing (or executed) in its sandbox."""
+
+    version: int
+    sandbox: Path
+    text: str
+    request: dict[str, Any]
+    status: str = "QUEUED"
+    failure: str = ""
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def working(self) -> Path:
+        return self.sandbox / "working"
+
+
+class KaggleEmulator:
+    """State + HTTP server; ``start()`` returns the base URL."""
+
+    def __init__(self, root: Path, layout: str = "old", queue_s: float = 0.2) -> None:
+        self.root = Path(root)
+        self.layout = layout  # "old": input/<slug>/, "new": input/datasets/<owner>/<slug>/
+        self.queue_s = queue_s
+        self.blobs: dict[str, dict[str, Any]] = {}
+        self.datasets: dict[str, list[dict[str, Any]]] = {}  # ref -> versions
+        self.kernels: dict[str, list[Run]] = {}  # ref -> runs
+        self.requests: list[str] = []
+        self.fail_uploads: set[str] = set()
+        self.reject_push: str | None = None
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.base = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> str:
+        handler = type("Handler", (_Handler,), {"emulator": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.base
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for runs in self.kernels.values():
+            for run in runs:
+                proc = run.request.get("_proc")
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+
+    def client_env(self, home: Path, username: str, key: str) -> dict[str, str]:
+        """Environment that points the real CLI here, isolated in ``home``."""
+        site = home / "site"
+        site.mkdir(parents=True, exist_ok=True)
+        (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        for sub in ("home/.kaggle", "tmp"):
+            (home / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "KAGGLE_API_ENVIRONMENT": "LOCALHOST",
+            "TRADELAB_KAGGLE_EMULATOR": self.base,
+            "PYTHONPATH": str(site),
+            "HOME": str(home / "home"),
+            "KAGGLE_CONFIG_DIR": str(home / "home" / ".kaggle"),
+            "TMPDIR": str(home / "tmp"),
+            "KAGGLE_USERNAME": username,
+            "KAGGLE_KEY": key,
+        }
+
+    def wait_idle(self, timeout_s: float = 120.0) -> None:
+        """Block until no kernel is queued or running."""
+        deadline = time.monotonic() + timeout_s
+        while any(r.status in ("QUEUED", "RUNNING") for rs in self.kernels.values() for r in rs):
+            if time.monotonic() > deadline:
+                raise TimeoutError("emulated kernels still running")
+            time.sleep(0.1)
+
+    # -- datasets ----------------------------------------------------------------------------
+    def dataset_files(self, ref: str) -> dict[str, bytes]:
+        return self.datasets[ref][-1]["files"]
+
+    def _dataset_version(self, ref: str, body: dict[str, Any], description: str | None) -> dict[str, Any]:
+        files = {}
+        for item in body.get("files", []):
+            blob = self.blobs.get(item.get("token", ""))
+            if blob is None or blob.get("data") is None:
+                return {"status": "error", "error": f"upload token {item.get('token')!r} unknown or incomplete"}
+            files[blob["name"]] = blob["data"]
+        self.datasets.setdefault(ref, []).append({"files": files, "description": description or ""})
+        return {"status": "ok", "url": f"{self.base}/datasets/{ref}", "ref": ref}
+
+    def rpc_GetDatasetStatus(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        return {"status": "READY"} if ref in self.datasets else None
+
+    def rpc_GetDataset(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        if ref not in self.datasets:
+            return None
+        return {"ref": ref, "currentVersionNumber": len(self.datasets[ref])}
+
+    def rpc_StartBlobUpload(self, body: dict[str, Any]) -> dict[str, Any]:
+        token = uuid.uuid4().hex
+        self.blobs[token] = {"name": body.get("name", ""), "size": int(body.get("contentLength", 0))}
+        return {"token": token, "createUrl": f"{self.base}/upload/{token}"}
+
+    def rpc_CreateDataset(self, body: dict[str, Any]) -> dict[str, Any]:
+        ref = f"{body.get('ownerSlug')}/{body.get('slug')}"
+        if ref in self.datasets:
+            return {"status": "error", "error": f"dataset {ref} already exists"}
+        if not body.get("licenseName"):
+            return {"status": "error", "error": "a license is required"}
+        return self._dataset_version(ref, body, body.get("description"))
+
+    def rpc_CreateDatasetVersion(self, body: dict[str, Any]) -> dict[str, Any]:
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        if ref not in self.datasets:
+            return {"status": "error", "error": f"dataset {ref} does not exist"}
+        inner = body.get("body", {})
+        return self._dataset_version(ref, inner, inner.get("description"))
+
+    def rpc_ListDatasetFiles(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        if ref not in self.datasets:
+            return None
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        files = [{"name": n, "totalBytes": len(d), "creationDate": now} for n, d in self.dataset_files(ref).items()]
+        return {"datasetFiles": files}
+
+    # -- kernels -----------------------------------------------------------------------------
+    def _mount(self, run: Run, ref: str, kind: str) -> Path:
+        owner, slug = ref.split("/", 1)
+        if self.layout == "new":
+            return run.sandbox / "input" / kind / owner / slug
+        return run.sandbox / "input" / slug
+
+    def _populate(self, run: Run, body: dict[str, Any]) -> list[str]:
+        invalid = []
+        for ref in body.get("datasetDataSources", []):
+            if ref not in self.datasets:
+                invalid.append(ref)
+                continue
+            dest = self._mount(run, ref, "datasets")
+            dest.mkdir(parents=True, exist_ok=True)
+            for name, data in self.dataset_files(ref).items():
+                (dest / name).write_bytes(data)
+                if name.endswith(".zip"):  # Kaggle unpacks uploaded archives
+                    with zipfile.ZipFile(dest / name) as zf:
+                        zf.extractall(dest / name[:-4])
+                    (dest / name).unlink()
+        return invalid
+
+    def _attach_kernels(self, run: Run, body: dict[str, Any]) -> list[str]:
+        invalid = []
+        for ref in body.get("kernelDataSources", []):
+            done = [r for r in self.kernels.get(ref, []) if r.status == "COMPLETE"]
+            if not done:
+                invalid.append(ref)
+                continue
+            shutil.copytree(done[-1].working, self._mount(run, ref, "notebooks"))
+        return invalid
+
+    def rpc_SaveKernel(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.reject_push:
+            return {"error": self.reject_push}
+        ref = body.get("slug", "")
+        if "/" not in ref or not body.get("text"):
+            return {"error": "slug owner/name and text are required"}
+        runs = self.kernels.setdefault(ref, [])
+        version = len(runs) + 1
+        sandbox = self.root / "kernels" / ref.replace("/", "__") / f"v{version}"
+        run = Run(version, sandbox, body["text"], body)
+        run.working.mkdir(parents=True)
+        (sandbox / "input").mkdir()
+        invalid_ds, invalid_k = self._populate(run, body), self._attach_kernels(run, body)
+        if invalid_ds or invalid_k:
+            return {"invalidDatasetSources": invalid_ds, "invalidKernelSources": invalid_k,
+                    "ref": ref, "url": f"{self.base}/code/{ref}"}
+        runs.append(run)
+        threading.Thread(target=self._execute, args=(run,), daemon=True).start()
+        return {"ref": ref, "url": f"{self.base}/code/{ref}", "versionNumber": version}
+
+    def _execute(self, run: Run) -> None:
+        time.sleep(self.queue_s)
+        notebook = run.sandbox / "__notebook__.ipynb"
+        notebook.write_text(run.text)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KAGGLE_")}
+        env.pop("PYTHONPATH", None)
+        (run.sandbox / "tmp").mkdir()
+        env.update(TRADELAB_KAGGLE_ROOT=str(run.sandbox), HOME=str(run.sandbox / "home"), TMPDIR=str(run.sandbox / "tmp"))
+        cmd = [sys.executable, "-m", "papermill", str(notebook), str(run.sandbox / "__results__.ipynb"),
+               "--cwd", str(run.working), "--log-output", "--no-progress-bar"]
+        run.status = "RUNNING"
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        run.request["_proc"] = proc
+        out, _ = proc.communicate()
+        now = time.time()
+        run.log = [{"stream_name": "stdout", "time": now, "data": line + "\n"} for line in out.splitlines()]
+        if proc.returncode == 0:
+            run.status = "COMPLETE"
+        else:
+            errors = [ln for ln in out.splitlines() if "Error" in ln or "Exception" in ln]
+            run.failure = errors[-1].strip() if errors else f"papermill exited {proc.returncode}"
+            run.status = "ERROR"
+
+    def _latest(self, body: dict[str, Any]) -> Run | None:
+        runs = self.kernels.get(f"{body.get('userName')}/{body.get('kernelSlug')}")
+        return runs[-1] if runs else None
+
+    def rpc_GetKernelSessionStatus(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        run = self._latest(body)
+        if run is None:
+            return None
+        return {"status": run.status, **({"failureMessage": run.failure} if run.failure else {})}
+
+    def rpc_ListKernelSessionOutput(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        run = self._latest(body)
+        if run is None:
+            return None
+        ref = f"{body.get('userName')}/{body.get('kernelSlug')}"
+        files = []
+        if run.status in ("COMPLETE", "ERROR"):
+            for path in sorted(p for p in run.working.rglob("*") if p.is_file()):
+                rel = path.relative_to(run.working).as_posix()
+                files.append({"fileName": rel, "url": f"{self.base}/files/{ref}/{run.version}/{quote(rel)}"})
+        return {"files": files, "log": json.dumps(run.log)}
+
+    def rpc_GetKernel(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        runs = self.kernels.get(f"{body.get('userName')}/{body.get('kernelSlug')}")
+        if not runs:
+            return None
+        req = runs[-1].request
+        blob = {"source": runs[-1].text, "language": "python", "kernelType": "notebook",
+                "slug": req["slug"].split("/", 1)[1]}
+        meta = {"ref": req["slug"], "title": req.get("newTitle", ""), "language": "python",
+                "kernelType": "notebook", "enableGpu": req.get("enableGpu", False),
+                "datasetDataSources": req.get("datasetDataSources", []),
+                "kernelDataSources": req.get("kernelDataSources", [])}
+        return {"blob": blob, "metadata": meta}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: KaggleEmulator
+
+    def log_message(self, fmt: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, code: int, body: bytes, ctype: str = "application/json", headers: dict | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, code: int, obj: Any) -> None:
+        self._send(code, json.dumps(obj).encode())
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _authorized(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            user, _, key = base64.b64decode(auth[6:]).decode().partition(":")
+            return bool(user and key)
+        return auth.startswith("Bearer ") and len(auth) > 7
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        body = self._body()
+        em = self.emulator
+        em.requests.append(f"POST {path}")
+        if not self._authorized():
+            return self._json(401, {"code": 401, "message": "Unauthenticated"})
+        method = path.rsplit("/", 1)[-1]
+        handler = getattr(em, f"rpc_{method}", None)
+        if handler is None:
+            return self._json(404, {"code": 404, "message": f"emulator does not implement {method}"})
+        with em.lock:
+            result = handler(json.loads(body or b"{}"))
+        if result is None:
+            return self._json(404, {"code": 404, "message": "Not found"})
+        self._json(200, result)
+
+    def do_PUT(self) -> None:
+        path = urlsplit(self.path).path
+        data = self._body()
+        em = self.emulator
+        em.requests.append(f"PUT {path}")
+        blob = em.blobs.get(path.rsplit("/", 1)[-1])
+        if blob is None:
+            return self._json(404, {"code": 404, "message": "unknown upload"})
+        if blob["name"] in em.fail_uploads:
+            return self._json(400, {"code": 400, "message": "upload rejected by the emulator"})
+        blob["data"] = data
+        self._json(200, {})
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        em = self.emulator
+        em.requests.append(f"GET {path}")
+        parts = path.strip("/").split("/")
+        if parts[0] == "files" and len(parts) >= 5:
+            ref, version, rel = f"{parts[1]}/{parts[2]}", int(parts[3]), "/".join(parts[4:])
+            runs = em.kernels.get(ref, [])
+            target = runs[version - 1].working / rel if 0 < version <= len(runs) else None
+            if target is None or not target.is_file():
+                return self._json(404, {"code": 404, "message": "no such output"})
+            modified = formatdate(target.stat().st_mtime, usegmt=True)
+            return self._send(200, target.read_bytes(), "application/octet-stream", {"Last-Modified": modified})
+        if parts[:5] == ["api", "v1", "kernels", "logs", "stream"] and len(parts) == 7:
+            runs = em.kernels.get(f"{parts[5]}/{parts[6]}", [])
+            if not runs:
+                return self._json(404, {"code": 404, "message": "Not found"})
+            return self._send(200, json.dumps(runs[-1].log).encode())
+        self._json(404, {"code": 404, "message": "Not found"})
