@@ -1,0 +1,130 @@
+"""Frozen configuration for the trading environments: costs, rewards and the env itself.
+
+Load from YAML with ``TradingEnvConfig.from_yaml("configs/env.yaml", **{"costs.spread_bps": 1})``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tradelab.config import ConfigBase
+from tradelab.errors import ConfigError
+
+__all__ = ["CostConfig", "RewardConfig", "TradingEnvConfig", "FINRA_MODES", "REWARD_KINDS"]
+
+FINRA_MODES = ("notional", "per_share")
+REWARD_KINDS = ("v3", "log_return")
+
+
+def _check(cond: bool, where: str, value: object, allowed: str) -> None:
+    if not cond:
+        raise ConfigError(f"{where} = {value!r} is invalid: {allowed}")
+
+
+@dataclass(frozen=True)
+class CostConfig(ConfigBase):
+    """Transaction-cost model (V4). All monetary terms are scaled by ``cost_multiplier``."""
+
+    spread_bps: float = 2.0
+    """Full bid/ask spread in basis points of notional; half is paid on each side (buy and sell)."""
+    slippage_atr_coef: float = 0.05
+    """Slippage = coef × ATR(t)/close(t) × order notional (ATR: Wilder, ``atr_window`` bars, causal)."""
+    atr_window: int = 14
+    """Bars in the Wilder ATR used for slippage."""
+    sec_fee_rate: float = 0.0000221
+    """SEC Section 31 fee as a fraction of SELL notional (0.00221 %)."""
+    finra_mode: str = "notional"
+    """FINRA TAF mode: 'notional' (finra_taf_rate × sell notional) or 'per_share' (per share sold, capped)."""
+    finra_taf_rate: float = 0.000145
+    """FINRA TAF as a fraction of SELL notional in 'notional' mode (0.0145 %, the V3 design's default)."""
+    finra_per_share: float = 0.000166
+    """FINRA TAF in dollars per share sold in 'per_share' mode."""
+    finra_cap: float = 8.30
+    """Cap in dollars per order (per asset per fill) for the 'per_share' FINRA TAF."""
+    commission_rate: float = 0.0
+    """Broker commission as a fraction of notional (both sides)."""
+    impact_coef: float = 0.1
+    """Square-root market impact: coef × notional × sqrt(notional / bar dollar volume); 0 volume → no impact."""
+    impact_cap: float = 0.005
+    """Upper bound of the impact as a fraction of notional (the square-root law is for small participation;
+    tick-count volumes such as the embedded EURUSD's would otherwise imply absurd impact)."""
+    pdt_enabled: bool = True
+    """Apply the pattern-day-trading rule (only binds on intraday bars while equity < threshold)."""
+    max_day_trades: int = 3
+    """Same-day round trips allowed within a rolling 5-trading-day window while under the PDT threshold."""
+    pdt_equity_threshold: float = 25_000.0
+    """Equity (account currency) under which the PDT limit applies."""
+    min_holding_bars: int = 0
+    """Bars a position must be held before it may be reduced, closed or flipped (0 = no limit)."""
+    cost_multiplier: float = 1.0
+    """Scales every monetary cost (reports use 0×, 1× and 2×)."""
+
+    def validate(self) -> None:
+        for name in ("spread_bps", "slippage_atr_coef", "sec_fee_rate", "finra_taf_rate", "finra_per_share",
+                     "finra_cap", "commission_rate", "impact_coef", "impact_cap", "pdt_equity_threshold", "cost_multiplier"):
+            value = getattr(self, name)
+            _check(value >= 0, f"costs.{name}", value, "must be >= 0")
+        _check(self.finra_mode in FINRA_MODES, "costs.finra_mode", self.finra_mode, f"use one of {FINRA_MODES}")
+        _check(self.atr_window >= 1, "costs.atr_window", self.atr_window, "must be >= 1")
+        _check(self.max_day_trades >= 0, "costs.max_day_trades", self.max_day_trades, "must be >= 0")
+        _check(self.min_holding_bars >= 0, "costs.min_holding_bars", self.min_holding_bars, "must be >= 0")
+
+
+@dataclass(frozen=True)
+class RewardConfig(ConfigBase):
+    """Training reward. Evaluation never uses it (metrics come from the equity curve)."""
+
+    kind: str = "v3"
+    """'v3' (the five weighted terms below) or 'log_return' (log of equity ratio per step)."""
+    return_weight: float = 1.0
+    """Weight of the step return in percent (100 × equity_t/equity_{t-1} − 100)."""
+    drawdown_weight: float = 1.0
+    """Weight of the drawdown penalty DD × 10, applied when drawdown exceeds ``drawdown_threshold``."""
+    drawdown_threshold: float = 0.10
+    """Drawdown (fraction of the episode's equity peak) beyond which the penalty applies."""
+    sharpe_weight: float = 1.0
+    """Weight of the negative-Sharpe penalty Sharpe × 0.1 (episode Sharpe, annualised, only when < 0)."""
+    trade_penalty: float = 0.01
+    """Penalty per trade beyond the first one in the episode (overtrading)."""
+    bonus: float = 0.1
+    """Bonus added on each step while the episode's total return exceeds ``bonus_threshold``."""
+    bonus_threshold: float = 0.02
+    """Total-return threshold of the bonus (0.02 = 2 %)."""
+
+    def validate(self) -> None:
+        _check(self.kind in REWARD_KINDS, "reward.kind", self.kind, f"use one of {REWARD_KINDS}")
+        _check(self.drawdown_threshold >= 0, "reward.drawdown_threshold", self.drawdown_threshold, "must be >= 0")
+
+
+@dataclass(frozen=True)
+class TradingEnvConfig(ConfigBase):
+    """Single-asset and portfolio environment settings (shared by SAC, PPO and evaluation)."""
+
+    window: int = 30
+    """Bars of scaled features in each observation (bars t-window+1 .. t)."""
+    episode_lengths: tuple[int, ...] = (256,)
+    """Training episodes: one of these lengths (in decisions) is drawn per reset at a random start."""
+    initial_cash: float = 100_000.0
+    """Starting equity in account currency."""
+    long_only: bool = False
+    """Clip target exposure to [0, 1] instead of [-1, 1]."""
+    min_trade_fraction: float = 0.01
+    """No-trade band: orders smaller than this fraction of equity are skipped (no churn from drift rebalances)."""
+    max_assets: int = 5
+    """Asset slots of PortfolioEnv; spaces depend only on (max_assets, window, n_features)."""
+    costs: CostConfig = field(default_factory=CostConfig)
+    """Transaction-cost model."""
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    """Training reward."""
+
+    def validate(self) -> None:
+        _check(self.window >= 1, "window", self.window, "must be >= 1")
+        _check(len(self.episode_lengths) > 0 and min(self.episode_lengths) >= 1, "episode_lengths",
+               self.episode_lengths, "give at least one length >= 1, e.g. [256]")
+        _check(self.initial_cash > 0, "initial_cash", self.initial_cash, "must be > 0")
+        _check(0 <= self.min_trade_fraction < 1, "min_trade_fraction", self.min_trade_fraction, "must be in [0, 1)")
+        _check(self.max_assets >= 1, "max_assets", self.max_assets, "must be >= 1")
+
+    def with_cost_multiplier(self, multiplier: float) -> TradingEnvConfig:
+        """A copy whose costs are scaled by ``multiplier`` (0×, 1×, 2× sweeps)."""
+        return self.replace(costs={**self.costs.to_dict(), "cost_multiplier": float(multiplier)})

@@ -1,0 +1,89 @@
+"""Training rewards: the V3 design's five terms, or plain log return. Evaluation never uses these.
+
+V3 reward on each step (weights from :class:`RewardConfig`):
+
+* ``+ return_weight × 100 × (equity_t / equity_{t-1} − 1)``  — step return in %;
+* ``− drawdown_weight × DD × 10`` when the drawdown from the episode peak ``DD > drawdown_threshold``;
+* ``+ sharpe_weight × Sharpe × 0.1`` when the episode's running Sharpe (annualised) is negative;
+* ``− trade_penalty`` per trade beyond the first one of the episode (overtrading);
+* ``+ bonus`` while the episode's total return exceeds ``bonus_threshold`` (2 %).
+
+Functions take floats or arrays (see :mod:`tradelab.envs.core`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from tradelab.envs.config import RewardConfig
+
+__all__ = ["RewardParams", "running_sharpe", "drawdown_penalty", "overtrading_penalty", "step_reward"]
+
+
+@dataclass(frozen=True)
+class RewardParams:
+    """Reward constants for the hot path."""
+
+    log_return: bool
+    return_weight: float
+    drawdown_weight: float
+    drawdown_threshold: float
+    sharpe_weight: float
+    trade_penalty: float
+    bonus: float
+    bonus_threshold: float
+    sqrt_periods: float
+
+    @classmethod
+    def build(cls, cfg: RewardConfig, periods_per_year: float) -> RewardParams:
+        return cls(cfg.kind == "log_return", cfg.return_weight, cfg.drawdown_weight, cfg.drawdown_threshold,
+                   cfg.sharpe_weight, cfg.trade_penalty, cfg.bonus, cfg.bonus_threshold,
+                   math.sqrt(periods_per_year))
+
+
+def running_sharpe(sum_r: Any, sum_r2: Any, n: Any, sqrt_periods: float, ops: Any) -> Any:
+    """Annualised Sharpe of the step returns so far (0 while undefined: < 2 steps or zero spread).
+
+    Population std (ddof 0) of the running sums; with one return the variance is exactly 0.
+    """
+    n_safe = ops.maximum(n, 1.0)
+    mean = sum_r / n_safe
+    std = ops.sqrt(ops.maximum(sum_r2 / n_safe - mean * mean, 0.0))
+    return ops.where(std > 1e-12, mean / ops.maximum(std, 1e-12) * sqrt_periods, 0.0)
+
+
+def drawdown_penalty(drawdown: Any, threshold: float, ops: Any, scale: float = 10.0) -> Any:
+    """``DD × 10`` (``scale``) when the drawdown fraction exceeds ``threshold``, else 0 (a positive number)."""
+    return ops.where(drawdown > threshold, drawdown * scale, 0.0)
+
+
+def overtrading_penalty(n_before: Any, new_trades: Any, per_trade: float) -> Any:
+    """``per_trade`` for each trade of this step beyond the episode's first trade.
+
+    Equals ``(max(n_after − 1, 0) − max(n_before − 1, 0)) × per_trade`` with fewer operations.
+    """
+    return new_trades * per_trade - ((n_before < 0.5) & (new_trades > 0.5)) * per_trade
+
+
+def step_reward(acct: Any, prev_equity: Any, new_trades: Any, drawdown: Any, p: RewardParams, initial_cash: float,
+                ops: Any) -> Any:
+    """Reward of the step just taken; also updates the account's running return statistics.
+
+    ``drawdown`` is the current drawdown from the episode peak (fraction), computed by the caller.
+    """
+    ret = acct.equity / prev_equity - 1.0
+    acct.sum_r = acct.sum_r + ret
+    acct.sum_r2 = acct.sum_r2 + ret * ret
+    acct.n_steps = acct.n_steps + 1.0
+    if p.log_return:
+        return ops.log(ops.maximum(acct.equity, 1e-12) / prev_equity)
+    sharpe = running_sharpe(acct.sum_r, acct.sum_r2, acct.n_steps, p.sqrt_periods, ops)
+    return (
+        ret * (100.0 * p.return_weight)
+        - drawdown_penalty(drawdown, p.drawdown_threshold, ops, 10.0 * p.drawdown_weight)
+        + ops.where(sharpe < 0.0, sharpe * (0.1 * p.sharpe_weight), 0.0)
+        - overtrading_penalty(acct.n_trades - new_trades, new_trades, p.trade_penalty)
+        + ops.where(acct.equity > initial_cash * (1.0 + p.bonus_threshold), p.bonus, 0.0)
+    )

@@ -1,0 +1,121 @@
+"""Single-asset trading environment (gymnasium), continuous target exposure in [-1, 1].
+
+Timing: the action chosen on the observation of bar t is filled at bar t+1's open plus costs,
+and the account is marked at bar t+1's close. The observation of bar t holds the scaled
+features of bars t-window+1 .. t, then position (exposure), cash fraction, unrealised PnL
+(fraction of equity) and time in position (held/(held+window)). The step runs on Python floats
+(see :mod:`tradelab.envs.core`) for speed; the batched VecEnv runs the same code on arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+
+from tradelab.envs.config import TradingEnvConfig
+from tradelab.envs.core import SCALAR_OPS, Account, CoreParams, transition
+from tradelab.envs.market import build_market, check_frame, check_trainable, draw_episode, feature_array
+from tradelab.envs.rewards import running_sharpe
+
+__all__ = ["TradingEnvironment", "N_STATE_FEATURES"]
+
+#: position, cash fraction, unrealised PnL, time in position
+N_STATE_FEATURES = 4
+
+
+class TradingEnvironment(gym.Env):
+    """One asset; ``eval_mode=True`` runs the whole split once from its first bar.
+
+    :param data: canonical OHLCV frame (DatetimeIndex, open/high/low/close/volume).
+    :param features: SCALED features, one row per bar of ``data`` (DataFrame or array).
+    :param config: :class:`TradingEnvConfig` (costs, reward, window, episode lengths...).
+    :param eval_mode: deterministic full-split episode instead of random training episodes.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, data: pd.DataFrame, features: pd.DataFrame | np.ndarray,
+                 config: TradingEnvConfig | None = None, eval_mode: bool = False) -> None:
+        super().__init__()
+        self.config = cfg = config or TradingEnvConfig()
+        data = check_frame(data, "TradingEnvironment data")
+        feats = feature_array(features, data, "TradingEnvironment features")
+        self.market = m = build_market([data], [feats], cfg.window, 1, cfg.costs.atr_window)
+        self.eval_mode = bool(eval_mode)
+        if not eval_mode:
+            check_trainable(m.n_bars, cfg.window, "TradingEnvironment data")
+        self.params = CoreParams.build(cfg, m.periods_per_year, m.intraday)
+        self._open, self._close = m.open[:, 0].tolist(), m.close[:, 0].tolist()
+        self._atr, self._idv, self._day = m.atr_ratio[:, 0].tolist(), m.inv_dv[:, 0].tolist(), m.day.tolist()
+        self._low = 0.0 if cfg.long_only else -1.0
+        self._n_window = cfg.window * m.n_features
+        n_obs = self._n_window + N_STATE_FEATURES
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.acct = Account(None, 1, cfg.initial_cash)
+        self._t = self._start = 0
+        self._end = m.n_bars - 1
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        """Timestamps of the bars."""
+        return self.market.index
+
+    @property
+    def t(self) -> int:
+        """Index of the current decision bar."""
+        return self._t
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        m = self.market
+        self._start, self._end = draw_episode(self.np_random, self.config.episode_lengths, m.n_bars,
+                                              self.config.window, self.eval_mode)
+        self._t = self._start
+        self.acct = Account(None, 1, self.config.initial_cash)
+        return self._obs(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        try:
+            a = float(action[0])
+        except (TypeError, IndexError):
+            a = float(action)
+        a = min(max(a, self._low), 1.0) if a == a else 0.0
+        t = self._t
+        if t >= self._end:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        reward = transition(self.acct, a, self._open[t + 1], self._close[t + 1], self._atr[t], self._idv[t],
+                            self._day[t + 1], self.params, SCALAR_OPS)
+        self._t = t + 1
+        terminated = self.acct.equity <= 0.0
+        truncated = self._t >= self._end and not terminated
+        return self._obs(), float(reward), terminated, truncated, self._info()
+
+    def _obs(self) -> np.ndarray:
+        acct, t = self.acct, self._t
+        obs = np.empty(self._n_window + N_STATE_FEATURES, dtype=np.float32)
+        obs[: self._n_window] = self.market.windows[t]
+        eq = max(acct.equity, 1e-9)
+        c = self._close[t]
+        obs[self._n_window:] = (acct.shares * c / eq, acct.cash / eq, acct.shares * (c - acct.avg_price) / eq,
+                                acct.held / (acct.held + self.config.window))
+        return obs
+
+    def _info(self) -> dict[str, Any]:
+        acct = self.acct
+        eq = max(acct.equity, 1e-9)
+        return {
+            "equity": acct.equity,
+            "total_return": acct.equity / self.config.initial_cash - 1.0,
+            "sharpe_ratio": running_sharpe(acct.sum_r, acct.sum_r2, acct.n_steps, self.params.reward.sqrt_periods,
+                                           SCALAR_OPS),
+            "max_drawdown": acct.max_dd,
+            "n_trades": int(acct.n_trades),
+            "costs_paid": acct.costs_paid,
+            "position": acct.shares * self._close[self._t] / eq,
+            "cash": acct.cash,
+            "bar": self._t,
+        }

@@ -1,0 +1,79 @@
+"""One function every workflow reports with: agent vs baselines at several cost multipliers.
+
+Writes into ``out_dir``:
+
+* ``metrics.json`` — ``{strategy: metrics}`` at 1× costs (``agent``/``name``, ``buy_and_hold``,
+  ``flat``, ``sma_crossover``, ``random``) plus ``by_cost`` = ``{"0x": {strategy: metrics}, "1x": ...,
+  "2x": ...}``;
+* ``equity.csv`` — timestamp + one equity column per strategy (1× costs);
+* ``equity.png`` (equity vs buy-and-hold), ``drawdown.png``, ``position.png``;
+* ``report_meta.json`` — bars, period, annualisation, cost settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tradelab.data.calendar import infer_frequency
+from tradelab.envs.config import TradingEnvConfig
+from tradelab.evaluation.backtest import BacktestResult, backtest
+from tradelab.evaluation.baselines import baseline_exposures
+from tradelab.evaluation.metrics import annualisation
+from tradelab.evaluation.plots import plot_drawdown, plot_equity, plot_positions
+from tradelab.utils import atomic_write_json, atomic_write_text
+
+__all__ = ["evaluate_against_baselines", "cost_key"]
+
+
+def cost_key(multiplier: float) -> str:
+    """``0.0 → "0x"``, ``1.5 → "1.5x"``."""
+    return f"{float(multiplier):g}x"
+
+
+def _strategies(policy: Any, name: str, data: pd.DataFrame, config: TradingEnvConfig, seed: int) -> dict[str, Any]:
+    out: dict[str, Any] = {} if policy is None else {name: policy}
+    out.update(baseline_exposures(data, long_only=config.long_only, seed=seed))
+    return out
+
+
+def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
+                               config: TradingEnvConfig | None = None, out_dir: str | Path = "outputs/eval",
+                               name: str = "agent", cost_multipliers: Sequence[float] = (0, 1, 2),
+                               seed: int = 0, title: str = "") -> dict[str, Any]:
+    """Backtest ``policy`` (None → baselines only) and the baselines on the same bars and costs.
+
+    Returns the ``metrics.json`` content. Use it on the TEST split once, at the end of a run.
+    """
+    cfg = config or TradingEnvConfig()
+    out = Path(out_dir)
+    strategies = _strategies(policy, name, data, cfg, seed)
+    multipliers = sorted({float(m) for m in cost_multipliers} | {1.0})
+    results: dict[float, dict[str, BacktestResult]] = {
+        m: {key: backtest(pol, data, features, cfg, m, key) for key, pol in strategies.items()} for m in multipliers
+    }
+    one = results[1.0]
+    metrics: dict[str, Any] = {key: res.metrics for key, res in one.items()}
+    metrics["by_cost"] = {cost_key(m): {k: r.metrics for k, r in results[m].items()} for m in multipliers
+                          if m in {float(c) for c in cost_multipliers}}
+    equity = pd.DataFrame({key: res.equity["equity"] for key, res in one.items()})
+    positions = pd.DataFrame({key: res.equity["position"] for key, res in one.items()})
+    atomic_write_json(out / "metrics.json", metrics)
+    atomic_write_text(out / "equity.csv", equity.to_csv(index_label="timestamp"))
+    focus = name if policy is not None else None
+    label = f"{title} " if title else ""
+    plot_equity(equity, out / "equity.png", f"{label}equity (1x costs)", focus=focus)
+    plot_drawdown(equity, out / "drawdown.png", f"{label}drawdown (1x costs)")
+    shown = [c for c in (focus, "sma_crossover", "buy_and_hold") if c]
+    plot_positions(positions[shown], out / "position.png", f"{label}position")
+    atomic_write_json(out / "report_meta.json", {
+        "n_bars": len(data), "start": data.index[0].isoformat(), "end": data.index[-1].isoformat(),
+        "frequency": infer_frequency(data.index) if len(data) >= 3 else None,
+        "periods_per_year": annualisation(data.index),
+        "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
+        "strategies": list(strategies),
+    })
+    return metrics
