@@ -1,0 +1,376 @@
+"""KaggleTrainer: processed_data.h5 in, ``agent_{id}_best.pt`` out, resumable after a kill.
+
+Train split for learning (random episode starts), whole val split for deterministic evaluation
+every ``eval_frequency`` episodes (best val Sharpe → ``agent_{id}_best.pt``), the test split once
+at the end (best agent vs buy-and-hold / flat / SMA at 0/1/2× costs). Output layout::
+
+    output_dir/agent_{id}_best.pt  agent_{id}_final.pt  config.json  metrics.json  equity.csv  *.png
+    output_dir/checkpoints/agent_{id}_ep{N}.pt  metrics_ep{N}.json  agent_{id}_ep{N}.buffer.pt (latest only)
+    output_dir/logs/training_stats.json  training_stats.npz
+    output_dir/plots/training_rewards.png  training_actor_loss.png  training_alpha.png
+
+Each episode is one SB3 ``learn`` call of ``episode_length`` steps after reseeding everything
+with ``seed * 100_003 + episode``: a resumed run therefore repeats the uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tradelab.agents.sac import SACAgent, SACConfig
+from tradelab.config import CONFIG_DIR, ConfigBase
+from tradelab.envs.config import TradingEnvConfig
+from tradelab.errors import CheckpointError, ConfigError
+from tradelab.utils import atomic_write_bytes, atomic_write_json, run_metadata, seed_everything, set_threads
+
+__all__ = ["SMOKE_OVERRIDES", "SACTrainingConfig", "KaggleTrainer", "EpisodeStatsCallback", "find_latest_checkpoint"]
+
+DEFAULT_CONFIG = CONFIG_DIR / "sac.yaml"
+
+#: Dotted overrides for smoke runs (tests, demos): tiny networks and buffers, real code paths.
+SMOKE_OVERRIDES: dict[str, Any] = {
+    "sac.hidden_dims": [32, 32], "sac.batch_size": 32, "sac.buffer_capacity": 5000, "keep_replay_buffers": 1,
+}
+
+
+@dataclass(frozen=True)
+class SACTrainingConfig(ConfigBase):
+    """Everything the SAC trainer needs besides the command-line arguments (``configs/sac.yaml``)."""
+
+    sac: SACConfig = field(default_factory=SACConfig)
+    """Agent hyper-parameters."""
+    env: TradingEnvConfig = field(default_factory=TradingEnvConfig)
+    """Trading environment (costs, reward, window); ``episode_lengths`` is set from ``episode_length``."""
+    episode_length: int = 3000
+    """Env steps per training episode (clipped to the train split's length)."""
+    seed: int = 0
+    """Seed of the run (episode k is reseeded with seed * 100_003 + k)."""
+    threads: int = 1
+    """torch intra-op threads."""
+    save_replay_buffer: bool = True
+    """Write the replay buffer beside each periodic checkpoint so a resume continues it."""
+    keep_replay_buffers: int = 1
+    """How many periodic replay-buffer files to keep (the newest)."""
+    final_test: bool = True
+    """After training, backtest the best agent once on the test split vs baselines."""
+
+    def validate(self) -> None:
+        if self.episode_length < 2:
+            raise ConfigError(f"episode_length = {self.episode_length} must be >= 2")
+        if self.keep_replay_buffers < 0:
+            raise ConfigError(f"keep_replay_buffers = {self.keep_replay_buffers} must be >= 0")
+
+
+def find_latest_checkpoint(where: str | Path, agent_id: int | None = None) -> Path:
+    """Resolve ``resume_from``: a file, a folder (its or its ``checkpoints/`` newest), or a glob pattern."""
+    text = str(where)
+    if any(ch in text for ch in "*?["):
+        root = Path(text).anchor or "."
+        candidates = [Path(p) for p in Path(root).glob(text.lstrip("/"))] if Path(text).is_absolute() \
+            else list(Path().glob(text))
+    else:
+        path = Path(text)
+        if path.is_file():
+            return path
+        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        candidates = list(folder.glob("agent_*_ep*.pt")) if folder.is_dir() else []
+    pattern = re.compile(rf"agent_{agent_id if agent_id else '[0-9]+'}_ep(\d+)\.pt$")
+    ranked = [(int(m.group(1)), p) for p in candidates if (m := pattern.search(p.name))]
+    if not ranked:
+        raise CheckpointError(f"resume_from={text!r}: no checkpoints/agent_{agent_id or '*'}_ep<N>.pt found there")
+    return max(ranked)[1]
+
+
+class EpisodeStatsCallback:
+    """SB3 callback factory: sums rewards and keeps the last ``info`` of the running episode."""
+
+    @staticmethod
+    def make() -> Any:
+        from stable_baselines3.common.callbacks import BaseCallback
+
+        class _Callback(BaseCallback):
+            def __init__(self) -> None:
+                super().__init__()
+                self.reward = 0.0
+                self.steps = 0
+                self.last_info: dict[str, Any] = {}
+
+            def _on_step(self) -> bool:
+                self.reward += float(np.sum(self.locals["rewards"]))
+                self.steps += 1
+                self.last_info = dict(self.locals["infos"][0])
+                return True
+
+        return _Callback()
+
+
+def evaluate_policy_on(agent: SACAgent, env: Any) -> dict[str, float]:
+    """One deterministic pass over an eval-mode env; the env's final info metrics."""
+    obs, _ = env.reset(seed=0)
+    total, info, done = 0.0, {}, False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(agent.select_action(obs, evaluate=True))
+        total += float(reward)
+        done = terminated or truncated
+    keys = ("sharpe_ratio", "total_return", "max_drawdown", "n_trades", "costs_paid", "equity")
+    out = {k: float(info[k]) for k in keys if k in info}
+    out["reward"] = total
+    return out
+
+
+class KaggleTrainer:
+    """The seed guide's trainer (see module docstring for files written).
+
+    :param h5_path: ``processed_data.h5``.
+    :param output_dir: run folder (created).
+    :param num_episodes: total episodes (a resumed run continues up to this number).
+    :param eval_frequency: evaluate on val every this many episodes (and after the last).
+    :param checkpoint_frequency: periodic checkpoint every this many episodes.
+    :param agent_id: 1 SAC, 2 SAC + auxiliary next-return head, 3 SAC + HMM regime probabilities.
+    :param device: "auto" (CUDA when present), "cpu", "cuda".
+    :param asset: asset in the file (default: the first).
+    :param episode_length, warmup_steps, seed, threads: override the config's values when given.
+    :param resume_from: a checkpoint ``.pt``, a run/checkpoints folder (newest) or a glob pattern.
+    :param config: a :class:`SACTrainingConfig` or a YAML path (default ``configs/sac.yaml``).
+    :param progress: show a tqdm bar over episodes.
+    """
+
+    def __init__(
+        self,
+        h5_path: str | Path,
+        output_dir: str | Path,
+        num_episodes: int = 100,
+        eval_frequency: int = 10,
+        checkpoint_frequency: int = 5,
+        agent_id: int = 1,
+        device: str = "auto",
+        asset: str | None = None,
+        episode_length: int | None = None,
+        warmup_steps: int | None = None,
+        seed: int | None = None,
+        threads: int | None = None,
+        resume_from: str | Path | None = None,
+        config: SACTrainingConfig | str | Path | None = None,
+        progress: bool = True,
+    ) -> None:
+        for name, value in (("num_episodes", num_episodes), ("eval_frequency", eval_frequency),
+                            ("checkpoint_frequency", checkpoint_frequency)):
+            if int(value) < 1:
+                raise ConfigError(f"{name} = {value!r} must be >= 1")
+        if not isinstance(config, SACTrainingConfig):
+            path = config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+            config = SACTrainingConfig.from_yaml(path) if path else SACTrainingConfig()
+        overrides = {"episode_length": episode_length, "seed": seed, "threads": threads}
+        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+        sac_changes: dict[str, Any] = {"device": device, "seed": config.seed}
+        if warmup_steps is not None:
+            sac_changes["warmup_steps"] = int(warmup_steps)
+        self.config = config.replace(sac={**config.sac.to_dict(), **sac_changes})
+        self.h5_path, self.output_dir = Path(h5_path), Path(output_dir)
+        self.num_episodes, self.eval_frequency = int(num_episodes), int(eval_frequency)
+        self.checkpoint_frequency, self.agent_id = int(checkpoint_frequency), int(agent_id)
+        self.asset, self.resume_from, self.progress = asset, resume_from, progress
+        self.agent: SACAgent | None = None
+        self.stats: dict[str, Any] = {}
+
+    # -- setup ------------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        from tradelab.agents.sac_data import build_spec, load_split_data
+
+        set_threads(self.config.threads)
+        seed_everything(self.config.seed)
+        self.data = load_split_data(self.h5_path, self.asset)
+        cfg = self.config
+        n_train = len(self.data.frames["train"])
+        length = min(cfg.episode_length, n_train - cfg.env.window - 2)
+        if length < 2:
+            raise ConfigError(f"{self.h5_path}: train split of {self.data.asset} has {n_train} bars, too few for "
+                              f"window={cfg.env.window}; build more data or lower env.window")
+        if length != cfg.episode_length:
+            print(f"episode_length {cfg.episode_length} > train split ({n_train} bars): using {length}")
+        self.episode_length = length
+        total = length * self.num_episodes
+        if cfg.sac.warmup_steps >= total:
+            print(f"note: warmup_steps={cfg.sac.warmup_steps} >= {total} total steps ({self.num_episodes} x {length}): "
+                  "no gradient updates will happen; lower --warmup-steps or add episodes")
+        self.env_config = cfg.env.replace(episode_lengths=[length])
+        self.spec = build_spec(self.data, self.agent_id, self.env_config.to_dict(), cfg.sac.n_regimes, cfg.seed)
+        self.train_env = self._make_env("train", eval_mode=False)
+        self.val_env = self._make_env("val", eval_mode=True)
+        self.agent = SACAgent(cfg.sac, agent_id=self.agent_id, env=self.train_env)
+        self.agent.spec = dict(self.spec)
+
+    def _make_env(self, split: str, eval_mode: bool) -> Any:
+        from tradelab.agents.sac_data import NextReturnInfo, prepare_features
+        from tradelab.envs.trading_env import TradingEnvironment
+
+        frame = self.data.frames[split]
+        feats = prepare_features(frame, self.data.features[split], self.spec)
+        env = TradingEnvironment(frame, feats, config=self.env_config, eval_mode=eval_mode)
+        if self.agent_id == 2 and not eval_mode:
+            env = NextReturnInfo(env, frame["close"].to_numpy())
+        return env
+
+    def _resume(self) -> int:
+        path = find_latest_checkpoint(self.resume_from, self.agent_id)
+        agent = self.agent
+        agent.load(path)
+        agent.spec = dict(self.spec)  # refitted on the same train rows: identical to the saved one
+        self._adopt_previous_best(path)
+        buffer = path.with_suffix(".buffer.pt")
+        if buffer.is_file():
+            agent.load_replay_buffer(buffer)
+        else:
+            print(f"resume: no replay buffer beside {path.name}; continuing with an empty buffer")
+        self.stats = agent.extra.get("stats") or self._new_stats()
+        self.stats.setdefault("resumed_from", []).append(str(path))
+        print(f"resumed from {path} at episode {agent.episodes_done + 1}")
+        return agent.episodes_done
+
+    def _adopt_previous_best(self, checkpoint: Path) -> None:
+        """Resuming into a new folder (e.g. a Kaggle continuation): bring the run's best agent along."""
+        name = f"agent_{self.agent_id}_best.pt"
+        src, dst = checkpoint.resolve().parent.parent / name, self.output_dir / name
+        if src.is_file() and not dst.exists():
+            atomic_write_bytes(dst, src.read_bytes())
+
+    @staticmethod
+    def _new_stats() -> dict[str, Any]:
+        keys = ("episode", "reward", "actor_loss", "critic_loss", "alpha", "aux_loss", "steps", "wall_s")
+        return {"episodes": {k: [] for k in keys}, "eval": {"episode": [], "sharpe_ratio": [], "total_return": [],
+                                                               "max_drawdown": [], "n_trades": []},
+                "best_val_sharpe": None, "best_episode": None}
+
+    # -- training ---------------------------------------------------------------------------------
+    def run_training(self) -> tuple[SACAgent, dict[str, Any]]:
+        """Train, evaluate, checkpoint; returns the final agent and the training stats."""
+        from tqdm.auto import tqdm
+
+        self._setup()
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.output_dir / "config.json", self._run_info())
+        start = self._resume() if self.resume_from else 0
+        if not self.resume_from:
+            self.stats = self._new_stats()
+        bar = tqdm(range(start + 1, self.num_episodes + 1), desc=f"SAC agent {self.agent_id}",
+                   unit="ep", disable=not self.progress, initial=start, total=self.num_episodes)
+        for episode in bar:
+            row = self._train_episode(episode)
+            if episode % self.eval_frequency == 0 or episode == self.num_episodes:
+                row |= self._evaluate(episode)
+            if episode % self.checkpoint_frequency == 0:
+                self._checkpoint(episode)
+            bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in ("reward", "alpha", "val_sharpe")})
+        return self._finish()
+
+    def _train_episode(self, episode: int) -> dict[str, float]:
+        agent, model = self.agent, self.agent.model
+        model.set_random_seed(self.config.seed * 100_003 + episode)
+        model._last_obs = None  # next learn() resets the env with the seed just set
+        callback = EpisodeStatsCallback.make()
+        t0 = time.perf_counter()
+        model.learn(self.episode_length, callback=callback, reset_num_timesteps=False, progress_bar=False)
+        wall = time.perf_counter() - t0
+        losses = model.pop_losses()
+        agent.episodes_done = episode
+        row = {"episode": episode, "reward": callback.reward, "steps": callback.steps, "wall_s": wall,
+               **{k: losses.get(k, float("nan")) for k in ("actor_loss", "critic_loss", "alpha", "aux_loss")}}
+        for key, values in self.stats["episodes"].items():
+            values.append(float(row[key]))
+        return row
+
+    def _evaluate(self, episode: int) -> dict[str, float]:
+        metrics = evaluate_policy_on(self.agent, self.val_env)
+        ev = self.stats["eval"]
+        ev["episode"].append(episode)
+        for key in ("sharpe_ratio", "total_return", "max_drawdown", "n_trades"):
+            ev[key].append(float(metrics.get(key, float("nan"))))
+        sharpe = float(metrics.get("sharpe_ratio", float("nan")))
+        best = self.stats["best_val_sharpe"]
+        if np.isfinite(sharpe) and (best is None or sharpe > best):
+            self.stats["best_val_sharpe"], self.stats["best_episode"] = sharpe, episode
+            self.agent.save(self.output_dir / f"agent_{self.agent_id}_best.pt", extra=self._extra())
+        return {"val_sharpe": sharpe}
+
+    def _extra(self) -> dict[str, Any]:
+        return {"stats": self.stats, "num_episodes": self.num_episodes, "h5_path": str(self.h5_path)}
+
+    def _checkpoint(self, episode: int) -> None:
+        folder = self.output_dir / "checkpoints"
+        path = folder / f"agent_{self.agent_id}_ep{episode}.pt"
+        keep = self.config.keep_replay_buffers if self.config.save_replay_buffer else 0
+        if keep:
+            self.agent.save_replay_buffer(path.with_suffix(".buffer.pt"))
+        self.agent.save(path, extra=self._extra())  # after the buffer: a .pt present means its buffer is too
+        if keep:  # only now drop older buffers, so a kill at any point leaves a complete (.pt, buffer) pair
+            old = sorted(folder.glob(f"agent_{self.agent_id}_ep*.buffer.pt"),
+                         key=lambda p: int(p.name.split("_ep")[1].split(".")[0]))
+            for stale in old[:-keep]:
+                stale.unlink(missing_ok=True)
+        last = {k: v[-1] for k, v in self.stats["episodes"].items() if v}
+        atomic_write_json(folder / f"metrics_ep{episode}.json", {
+            "episode": episode, "train": last, "best_val_sharpe": self.stats["best_val_sharpe"],
+            "best_episode": self.stats["best_episode"], "eval": self.stats["eval"],
+            "num_timesteps": int(self.agent.model.num_timesteps)})
+
+    def _finish(self) -> tuple[SACAgent, dict[str, Any]]:
+        from tradelab.training.sac_plots import plot_training
+
+        out = self.output_dir
+        self.agent.save(out / f"agent_{self.agent_id}_final.pt", extra=self._extra())
+        best_path = out / f"agent_{self.agent_id}_best.pt"
+        if not best_path.is_file():  # no finite val Sharpe ever: the final agent stands in
+            self.agent.save(best_path, extra=self._extra())
+        atomic_write_json(out / "logs" / "training_stats.json", self.stats)
+        _write_npz(out / "logs" / "training_stats.npz", self.stats)
+        self.stats["plots"] = [str(p) for p in plot_training(self.stats, out / "plots")]
+        report = self._test_report(best_path) if self.config.final_test else {}
+        self.stats["test"] = report
+        atomic_write_json(out / "metrics.json", {**report, "training": self._summary(best_path)})
+        return self.agent, self.stats
+
+    def _summary(self, best_path: Path) -> dict[str, Any]:
+        ev = self.stats["eval"]
+        return {
+            "agent_id": self.agent_id, "asset": self.data.asset, "episodes": self.agent.episodes_done,
+            "num_timesteps": int(self.agent.model.num_timesteps), "episode_length": self.episode_length,
+            "best_val_sharpe": self.stats["best_val_sharpe"], "best_episode": self.stats["best_episode"],
+            "val_sharpe_by_episode": dict(zip(map(str, ev["episode"]), ev["sharpe_ratio"])),
+            "best_checkpoint": str(best_path), "final_checkpoint": str(self.output_dir / f"agent_{self.agent_id}_final.pt"),
+            "train_seconds": float(np.sum(self.stats["episodes"]["wall_s"])),
+        }
+
+    def _test_report(self, best_path: Path) -> dict[str, Any]:
+        """The one touch of the test split: best agent vs baselines at 0/1/2× costs."""
+        from tradelab.agents.sac_data import prepare_features
+        from tradelab.evaluation.report import evaluate_against_baselines
+
+        best = SACAgent(self.agent.config, agent_id=self.agent_id).load(best_path)
+        frame = self.data.frames["test"]
+        feats = prepare_features(frame, self.data.features["test"], best.spec)
+        return evaluate_against_baselines(best, frame, feats, self.env_config, self.output_dir,
+                                          name=f"sac_agent_{self.agent_id}")
+
+    def _run_info(self) -> dict[str, Any]:
+        return run_metadata(
+            workflow="sac", agent_id=self.agent_id, h5_path=str(self.h5_path), asset=self.data.asset,
+            content_hash=self.data.metadata.get("content_hash"), feature_names=self.data.feature_names,
+            num_episodes=self.num_episodes, eval_frequency=self.eval_frequency,
+            checkpoint_frequency=self.checkpoint_frequency, episode_length=self.episode_length,
+            config=self.config.to_dict(), resume_from=str(self.resume_from) if self.resume_from else None)
+
+
+def _write_npz(path: Path, stats: dict[str, Any]) -> None:
+    import io
+
+    arrays = {f"episode_{k}": np.asarray(v, dtype=float) for k, v in stats["episodes"].items()}
+    arrays |= {f"eval_{k}": np.asarray(v, dtype=float) for k, v in stats["eval"].items()}
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
