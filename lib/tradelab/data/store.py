@@ -1,0 +1,252 @@
+"""On-disk stores: ``processed_data.h5`` (seed layout + features) and ``{asset}_final.parquet``.
+
+h5 layout: ``/train|val|test/{ASSET}/`` datasets ``timestamp`` (int64 ns UTC), ``open high low
+close volume`` (float64) and ``features`` (float32, rows x F, attribute ``names``);
+``/metadata`` attributes (dicts stored as JSON strings, listed in attribute ``_json_keys``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradelab.data.split import SPLITS
+from tradelab.data.validate import OHLCV_COLUMNS
+from tradelab.errors import DataError
+
+__all__ = [
+    "DEFAULT_PROCESSED_DIR", "H5_NAME", "FORMAT_VERSION", "REQUIRED_METADATA", "ProcessedData",
+    "write_processed_h5", "read_processed_h5", "write_final_parquet", "read_final_parquet",
+    "final_parquet_path", "content_hash",
+]
+
+DEFAULT_PROCESSED_DIR = Path("data/processed")
+H5_NAME = "processed_data.h5"
+FORMAT_VERSION = 1
+REQUIRED_METADATA = ("assets", "split_dates", "purge_gap", "frequency", "source", "format_version",
+                     "content_hash", "feature_names", "label_horizon")
+_BUILD_HINT = "Fix: run `tradelab data build` (or notebooks/00_data.ipynb) to create it"
+_PARQUET_KEY = b"tradelab"
+
+
+def content_hash(splits: dict[str, dict[str, pd.DataFrame]]) -> str:
+    """SHA-256 over every asset's split arrays (timestamps, OHLCV, features) and column names."""
+    h = hashlib.sha256()
+    for asset in sorted(splits):
+        for split in SPLITS:
+            frame = splits[asset][split]
+            h.update(f"{asset}/{split}/{','.join(map(str, frame.columns))}".encode())
+            h.update(frame.index.as_unit("ns").asi8.tobytes())
+            h.update(np.ascontiguousarray(frame.to_numpy(dtype="float64")).tobytes())
+    return h.hexdigest()
+
+
+def _attr(value: Any) -> Any:
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return np.array(value, dtype=object)
+    return value
+
+
+def write_processed_h5(path: str | Path, splits: dict[str, dict[str, pd.DataFrame]], metadata: dict[str, Any]) -> Path:
+    """Write ``splits[asset][split]`` frames (OHLCV + feature columns) atomically.
+
+    Feature columns are ``metadata["feature_names"]`` when given, else every non-OHLCV column.
+    """
+    import h5py
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = list(metadata.get("feature_names") or [])
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as fh:
+            str_dt = h5py.string_dtype()
+            for asset, parts in splits.items():
+                for split in SPLITS:
+                    frame = parts[split]
+                    cols = names or [c for c in frame.columns if c not in OHLCV_COLUMNS]
+                    g = fh.create_group(f"{split}/{asset}")
+                    g.create_dataset("timestamp", data=frame.index.as_unit("ns").asi8.astype("int64"))
+                    for c in OHLCV_COLUMNS:
+                        g.create_dataset(c, data=frame[c].to_numpy(dtype="float64"))
+                    if cols:
+                        ds = g.create_dataset("features", data=frame[cols].to_numpy(dtype="float32"))
+                        ds.attrs.create("names", np.array(cols, dtype=object), dtype=str_dt)
+            meta = fh.create_group("metadata")
+            json_keys = []
+            for key, value in {"format_version": FORMAT_VERSION, **metadata}.items():
+                if isinstance(value, dict) or (isinstance(value, list | tuple) and not all(isinstance(v, str) for v in value)):
+                    value, _ = json.dumps(value, default=str), json_keys.append(key)
+                value = _attr(value)
+                if isinstance(value, np.ndarray) and value.dtype == object:
+                    meta.attrs.create(key, value, dtype=str_dt)
+                else:
+                    meta.attrs[key] = value
+            meta.attrs.create("_json_keys", np.array(json_keys, dtype=object), dtype=str_dt)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.ndarray):
+        return [_decode(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class ProcessedData:
+    """In-memory view of ``processed_data.h5``."""
+
+    path: Path
+    """the file read"""
+    assets: list[str]
+    """asset names, as stored"""
+    metadata: dict[str, Any]
+    """/metadata attributes (JSON strings decoded)"""
+    feature_names: list[str]
+    """feature column order of every ``features`` dataset"""
+    _arrays: dict[tuple[str, str], dict[str, np.ndarray]]
+
+    def _get(self, split: str, asset: str) -> dict[str, np.ndarray]:
+        key = (split, asset)
+        if key not in self._arrays:
+            raise DataError(
+                f"{self.path}: no /{split}/{asset}; splits are {list(SPLITS)}, assets {self.assets}. "
+                "Fix: pick one of those or rebuild with --assets."
+            )
+        return self._arrays[key]
+
+    def frame(self, split: str, asset: str) -> pd.DataFrame:
+        """Canonical OHLCV frame of one split."""
+        arr = self._get(split, asset)
+        index = pd.DatetimeIndex(pd.to_datetime(arr["timestamp"], utc=True), name="timestamp")
+        return pd.DataFrame({c: arr[c] for c in OHLCV_COLUMNS}, index=index)
+
+    def features(self, split: str, asset: str) -> pd.DataFrame:
+        """UNSCALED features, same index as :meth:`frame`, columns in ``feature_names`` order."""
+        arr = self._get(split, asset)
+        if "features" not in arr:
+            raise DataError(f"{self.path}: /{split}/{asset} has no 'features' dataset. {_BUILD_HINT}.")
+        return pd.DataFrame(arr["features"], index=self.frame(split, asset).index, columns=self.feature_names)
+
+
+def _open_h5(path: Path):
+    import h5py
+
+    if not path.is_file():
+        raise DataError(f"processed data not found: {path}. {_BUILD_HINT} (--out {path.parent}).")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise DataError(f"{path} is not a readable HDF5 file ({exc}). {_BUILD_HINT}.") from exc
+
+
+def _read_metadata(fh: Any, problems: list[str]) -> dict[str, Any]:
+    if "metadata" not in fh:
+        problems.append("group /metadata")
+        return {}
+    attrs = fh["metadata"].attrs
+    json_keys = set(_decode(attrs.get("_json_keys", np.array([]))))
+    meta = {k: _decode(v) for k, v in attrs.items() if k != "_json_keys"}
+    for k in json_keys & set(meta):
+        meta[k] = json.loads(meta[k])
+    problems.extend(f"/metadata attribute '{k}'" for k in REQUIRED_METADATA if k not in meta)
+    return meta
+
+
+def _read_group(fh: Any, split: str, asset: str, n_features: int, problems: list[str]) -> dict[str, np.ndarray]:
+    name = f"{split}/{asset}"
+    if name not in fh:
+        problems.append(f"group /{name}")
+        return {}
+    g = fh[name]
+    arrays = {}
+    for ds in ("timestamp", *OHLCV_COLUMNS, "features"):
+        if ds not in g:
+            problems.append(f"dataset /{name}/{ds}")
+        else:
+            arrays[ds] = g[ds][()]
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) > 1:
+        problems.append(f"/{name} datasets of unequal length {sorted(lengths)}")
+    if "features" in arrays and arrays["features"].shape[1:] != (n_features,):
+        problems.append(f"/{name}/features shape {arrays['features'].shape}, expected (rows, {n_features})")
+    return arrays
+
+
+def read_processed_h5(path: str | Path) -> ProcessedData:
+    """Read and validate ``processed_data.h5``; anything missing is listed in one :class:`DataError`."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / H5_NAME
+    problems: list[str] = []
+    with _open_h5(path) as fh:
+        meta = _read_metadata(fh, problems)
+        assets = [str(a) for a in meta.get("assets", [])]
+        names = [str(n) for n in meta.get("feature_names", [])]
+        arrays = {(s, a): _read_group(fh, s, a, len(names), problems) for s in SPLITS for a in assets}
+    if problems:
+        raise DataError(f"{path} is incomplete: missing or invalid {', '.join(problems)}. {_BUILD_HINT}.")
+    return ProcessedData(path, assets, meta, names, arrays)
+
+
+def final_parquet_path(out_dir: str | Path, asset: str) -> Path:
+    """``{out_dir}/{asset lower}_final.parquet``."""
+    return Path(out_dir) / f"{asset.lower()}_final.parquet"
+
+
+def write_final_parquet(path: str | Path, frame: pd.DataFrame, spec: dict[str, Any]) -> Path:
+    """Write the features+labels frame with ``spec`` as JSON in the parquet schema metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    meta = dict(table.schema.metadata or {})
+    meta[_PARQUET_KEY] = json.dumps(spec, default=str).encode()
+    table = table.replace_schema_metadata(meta)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def read_final_parquet(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read ``{asset}_final.parquet`` → (frame indexed by UTC timestamp, spec dict)."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"processed parquet not found: {path}. {_BUILD_HINT} (--out {path.parent}).")
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise DataError(f"{path} is not a readable parquet file ({exc}). {_BUILD_HINT}.") from exc
+    raw = (table.schema.metadata or {}).get(_PARQUET_KEY)
+    if raw is None:
+        raise DataError(f"{path} has no tradelab spec in its metadata (not written by tradelab). {_BUILD_HINT}.")
+    spec = json.loads(raw)
+    frame = table.to_pandas()
+    needed = [*OHLCV_COLUMNS, *spec.get("feature_names", []), "label_signal", "label_volatility", "label_regime", "split"]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks columns {missing}. {_BUILD_HINT}.")
+    return frame, spec
