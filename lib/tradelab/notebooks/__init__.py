@@ -1,1 +1,12 @@
-"""tradelab.notebooks"""
+"""Notebook workspace: papermill runs, the notebook lint check, the demo pipeline and its report."""
+
+from tradelab.notebooks.runner import (
+    NotebookRun,
+    list_notebooks,
+    notebook_parameters,
+    prepare,
+    resolve_notebook,
+    run,
+)
+
+__all__ = ["NotebookRun", "list_notebooks", "notebook_parameters", "prepare", "resolve_notebook", "run"]
