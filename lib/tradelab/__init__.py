@@ -11,6 +11,22 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+
+def _tensorboard_without_tensorflow() -> None:
+    """Let torch's SummaryWriter (SB3's TensorBoard logger) skip importing TensorFlow.
+
+    tensorboard.compat imports all of TensorFlow (~3 s a process) unless its ``notf`` marker
+    module exists, in which case it uses its own stub, which writes the same event files. Keras'
+    TensorBoard callback uses ``tf.summary`` directly and is unaffected.
+    """
+    import sys
+    import types
+
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+
+
+_tensorboard_without_tensorflow()
+
 # public name -> module that defines it
 _LAZY = {
     # errors
