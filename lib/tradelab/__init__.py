@@ -12,20 +12,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 
-def _tensorboard_without_tensorflow() -> None:
-    """Let torch's SummaryWriter (SB3's TensorBoard logger) skip importing TensorFlow.
+from tradelab.utils.tensorboard import skip_tensorflow as _skip_tensorflow  # noqa: E402
 
-    tensorboard.compat imports all of TensorFlow (~3 s a process) unless its ``notf`` marker
-    module exists, in which case it uses its own stub, which writes the same event files. Keras'
-    TensorBoard callback uses ``tf.summary`` directly and is unaffected.
-    """
-    import sys
-    import types
-
-    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
-
-
-_tensorboard_without_tensorflow()
+_skip_tensorflow()  # SB3 imports without loading TF (see tradelab.utils.tensorboard)
 
 # public name -> module that defines it
 _LAZY = {

@@ -9,15 +9,15 @@ LR-plateau counters restart; the best-checkpoint threshold carries over.
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 from tradelab.errors import CheckpointError
 from tradelab.models.hybrid_artifacts import save_model_atomic
 from tradelab.utils import atomic_write_json, read_json
+from tradelab.utils.tensorboard import use_tensorflow_summaries
 
-__all__ = ["best_so_far", "make_callbacks", "resume_state", "clear_checkpoints", "tensorboard_has_tensorflow"]
+__all__ = ["best_so_far", "make_callbacks", "resume_state", "clear_checkpoints"]
 
 log = logging.getLogger("tradelab.supervised")
 
@@ -74,7 +74,7 @@ def make_callbacks(
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, patience=lr_patience, factor=lr_factor, min_lr=min_lr),
         last,
     ]
-    if log_dir is not None and tensorboard_has_tensorflow():
+    if log_dir is not None and use_tensorflow_summaries():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir)))
     return callbacks, last
 
@@ -96,28 +96,3 @@ def clear_checkpoints(folder: Path) -> None:
     """Remove checkpoints an earlier run left in ``folder`` so they are never mistaken for this run's."""
     for name in ("best.keras", "last.keras", "state.json"):
         (folder / name).unlink(missing_ok=True)
-
-
-def tensorboard_has_tensorflow() -> bool:
-    """Make TensorBoard's summaries use the real TF API (Keras's TensorBoard callback needs it).
-
-    ``tradelab.training.ppo`` registers an empty ``tensorboard.compat.notf`` module so SB3 uses
-    TensorBoard's TF stub. TF is loaded here anyway, so drop that marker and, if TensorBoard
-    already resolved its ``compat.tf`` to the stub in this process (an SB3 run came first),
-    point it at the real TF before ``compat.tf2`` resolves. False (TensorBoard logs skipped,
-    with a warning) only if TF summaries remain unavailable.
-    """
-    import tensorboard.compat as tb_compat
-    import tensorflow
-
-    marker = sys.modules.get("tensorboard.compat.notf")
-    if marker is not None and getattr(marker, "__file__", None) is None:
-        del sys.modules["tensorboard.compat.notf"]
-    if getattr(tb_compat.tf, "__name__", "") == "tensorboard.compat.tensorflow_stub":
-        tb_compat.tf = tensorflow  # modules that already hold the stub keep it
-    try:
-        tb_compat.tf2.summary  # noqa: B018  (resolves the lazy module now)
-    except (ImportError, AttributeError) as exc:
-        log.warning("TensorBoard logs skipped: TensorBoard cannot reach TF's summary API here (%s)", exc)
-        return False
-    return True

@@ -1,0 +1,420 @@
+"""Ploutos V3: stable-baselines3 PPO on the multi-asset PortfolioEnv, config and trainer.
+
+``train_ppo(config)`` prepares the data (train-fitted scalers), builds the vectorised env (batched,
+dummy or subproc), trains with TensorBoard logs, atomic checkpoints and an ``EvalCallback`` on the
+validation split, saves the final model with its scalers and resolved config beside it, and returns
+the validation metrics. The test split is only read by :func:`evaluate_test`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tradelab.config import ConfigBase
+from tradelab.errors import CheckpointError, ConfigError
+
+__all__ = [
+    "DataSection", "PPOParams", "TrainingSection", "PPOV3Config", "RunLayout", "policy_kwargs",
+    "make_train_env", "make_eval_env", "build_model", "load_model", "save_model_atomic",
+    "evaluate_split", "evaluate_test", "train_ppo", "env_config", "run_experiment", "SMOKE_OVERRIDES",
+]
+
+VEC_KINDS = ("batched", "dummy", "subproc")
+
+#: Tiny budget for smoke runs (tests, notebooks' ``smoke=True``, ``make demo``): same code, small net.
+SMOKE_OVERRIDES: dict[str, Any] = {
+    "ppo.net_arch_pi": [64, 64], "ppo.net_arch_vf": [64, 64], "ppo.n_steps": 64, "ppo.batch_size": 64,
+    "ppo.n_epochs": 2, "training.n_envs": 2, "training.total_timesteps": 512, "training.checkpoint_freq": 256,
+    "training.eval_freq": 256, "training.progress_bar": False, "env.window": 10, "env.episode_lengths": [64],
+}
+ACTIVATIONS = ("tanh", "relu")
+
+
+@dataclass(frozen=True)
+class DataSection(ConfigBase):
+    """Which assets, and how they are split."""
+
+    assets: tuple[str, ...] = ("SPX", "NDX", "GOOG")
+    """embedded asset names (tradelab.data.load_asset) or CSV/parquet paths"""
+    h5_path: str | None = None
+    """processed_data.h5 from `tradelab data build`; when set its splits are used"""
+    fractions: tuple[float, ...] = (0.7, 0.15, 0.15)
+    """train/val/test fractions of the common timestamps"""
+    purge_gap: int | None = None
+    """bars dropped between splits (None: tradelab.data.split's default)"""
+    min_overlap: int = 200
+    """fewest common timestamps the assets must share"""
+
+
+@dataclass(frozen=True)
+class PPOParams(ConfigBase):
+    """SB3 PPO hyperparameters (V3 table) and the policy network."""
+
+    learning_rate: float = 5e-5
+    """Adam learning rate"""
+    n_steps: int = 4096
+    """rollout length per env"""
+    batch_size: int = 8192
+    """minibatch size"""
+    n_epochs: int = 20
+    """optimisation epochs per rollout"""
+    gamma: float = 0.995
+    """discount factor"""
+    gae_lambda: float = 0.98
+    """GAE lambda"""
+    clip_range: float = 0.2
+    """PPO clip range"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value loss coefficient"""
+    target_kl: float | None = 0.015
+    """early-stop an update when the KL passes this (None: never)"""
+    max_grad_norm: float = 0.5
+    """gradient clipping norm"""
+    net_arch_pi: tuple[int, ...] = (1024, 512, 256)
+    """policy MLP layer sizes"""
+    net_arch_vf: tuple[int, ...] = (1024, 512, 256)
+    """value MLP layer sizes"""
+    activation: str = "tanh"
+    """hidden activation: tanh | relu"""
+
+    def validate(self) -> None:
+        if self.learning_rate <= 0:
+            raise ConfigError(f"ppo.learning_rate must be > 0, got {self.learning_rate}")
+        if self.n_steps < 2 or self.batch_size < 2:
+            raise ConfigError(f"ppo.n_steps and ppo.batch_size must be >= 2, got {self.n_steps}, {self.batch_size}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"ppo.activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+
+
+@dataclass(frozen=True)
+class TrainingSection(ConfigBase):
+    """Budget, vectorisation, callbacks and runtime."""
+
+    total_timesteps: int = 1_000_000
+    """environment steps to train for"""
+    n_envs: int = 8
+    """parallel environments"""
+    vec_env: str = "batched"
+    """batched (tradelab's array-stepped VecEnv) | dummy | subproc"""
+    checkpoint_freq: int = 100_000
+    """save a checkpoint every this many steps"""
+    eval_freq: int = 20_000
+    """evaluate on the validation split every this many steps"""
+    n_eval_episodes: int = 1
+    """validation episodes per evaluation"""
+    seed: int = 0
+    """random seed (python, numpy, torch, envs)"""
+    threads: int = 1
+    """torch intra-op threads"""
+    device: str = "auto"
+    """auto | cpu | cuda"""
+    progress_bar: bool = True
+    """show SB3's progress bar"""
+    tensorboard: bool = True
+    """write TensorBoard event files"""
+    wandb: bool = False
+    """also log to Weights & Biases (needs `pip install wandb`)"""
+    wandb_project: str = "tradelab"
+    """W&B project name"""
+    wandb_mode: str = "offline"
+    """W&B mode: offline | online"""
+    resume: bool = False
+    """continue from the newest checkpoint in the run folder"""
+
+    def validate(self) -> None:
+        if self.vec_env not in VEC_KINDS:
+            raise ConfigError(f"training.vec_env must be one of {VEC_KINDS}, got {self.vec_env!r}")
+        if self.n_envs < 1 or self.total_timesteps < 1:
+            raise ConfigError("training.n_envs and training.total_timesteps must be >= 1")
+        if self.threads < 1:
+            raise ConfigError(f"training.threads must be >= 1, got {self.threads}")
+
+
+@dataclass(frozen=True)
+class PPOV3Config(ConfigBase):
+    """Everything one PPO V3 run needs (configs/ppo_v3.yaml)."""
+
+    data: DataSection = field(default_factory=DataSection)
+    """assets and split"""
+    env: dict[str, Any] = field(default_factory=lambda: {"window": 30, "episode_lengths": [256], "max_assets": 3})
+    """TradingEnvConfig keys for the PortfolioEnv"""
+    ppo: PPOParams = field(default_factory=PPOParams)
+    """PPO hyperparameters"""
+    training: TrainingSection = field(default_factory=TrainingSection)
+    """budget and runtime"""
+    output_dir: str = "outputs/ppo_v3"
+    """run folder"""
+
+    def validate(self) -> None:
+        n = len(self.data.assets)
+        if n and int(self.env.get("max_assets", n)) < n:
+            raise ConfigError(f"env.max_assets={self.env.get('max_assets')} is smaller than the {n} assets "
+                              f"in data.assets; raise env.max_assets")
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """Where a run writes: checkpoints, best/final model, TensorBoard."""
+
+    root: Path
+    checkpoint_dir: Path
+    prefix: str
+    best_dir: Path
+    final_path: Path
+    tensorboard_dir: Path
+
+    @classmethod
+    def default(cls, root: str | Path) -> RunLayout:
+        root = Path(root)
+        return cls(root, root / "checkpoints", "ppo_v3", root, root / "final_model.zip", root / "tensorboard")
+
+
+def env_config(cfg: PPOV3Config):
+    """The TradingEnvConfig built from the ``env`` section."""
+    from tradelab.envs.config import TradingEnvConfig
+
+    return TradingEnvConfig.from_dict(dict(cfg.env), "env")
+
+
+def policy_kwargs(p: PPOParams) -> dict[str, Any]:
+    """V3 network: separate policy and value MLPs."""
+    import torch.nn as nn
+
+    act = {"tanh": nn.Tanh, "relu": nn.ReLU}[p.activation]
+    return {"net_arch": {"pi": list(p.net_arch_pi), "vf": list(p.net_arch_vf)}, "activation_fn": act}
+
+
+def make_train_env(cfg: PPOV3Config, split: Any, n_envs: int | None = None, seed: int | None = None,
+                   kind: str | None = None):
+    """Vectorised PortfolioEnv over one split (kind from ``training.vec_env``)."""
+    from tradelab.envs.vec import make_vec_env
+
+    t = cfg.training
+    return make_vec_env(kind or t.vec_env, split.ohlcv, split.features, env_config(cfg),
+                        n_envs=n_envs or t.n_envs, seed=t.seed if seed is None else seed, portfolio=True)
+
+
+def make_eval_env(cfg: PPOV3Config, split: Any):
+    """One deterministic (eval-mode) PortfolioEnv over a split, wrapped for SB3's EvalCallback."""
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from tradelab.envs.portfolio_env import PortfolioEnv
+
+    ecfg = env_config(cfg)
+    return DummyVecEnv([lambda: Monitor(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True))])
+
+
+def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):
+    """A fresh SB3 PPO with the V3 network."""
+    from stable_baselines3 import PPO
+
+    from tradelab.utils import resolve_device
+
+    p = cfg.ppo
+    return PPO(
+        "MlpPolicy", env, learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
+        n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_range,
+        ent_coef=p.ent_coef, vf_coef=p.vf_coef, target_kl=p.target_kl, max_grad_norm=p.max_grad_norm,
+        policy_kwargs=policy_kwargs(p), tensorboard_log=tensorboard_log, verbose=0,
+        seed=cfg.training.seed if seed is None else seed, device=resolve_device(cfg.training.device),
+    )
+
+
+def load_model(path: str | Path, env: Any = None, cfg: PPOV3Config | None = None,
+               tensorboard_log: str | None = None, seed: int | None = None):
+    """Load a PPO zip for transfer; the stage's hyperparameters (not the net) replace the saved ones.
+
+    A missing, corrupted or incompatible file (other spaces) raises :class:`CheckpointError`.
+    """
+    from stable_baselines3 import PPO
+
+    from tradelab.utils import resolve_device
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"model file not found: {path}; train the previous stage first or fix --load-model")
+    kwargs: dict[str, Any] = {}
+    if cfg is not None:
+        p = cfg.ppo
+        kwargs = dict(learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
+                      n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, ent_coef=p.ent_coef,
+                      vf_coef=p.vf_coef, target_kl=p.target_kl, max_grad_norm=p.max_grad_norm,
+                      seed=cfg.training.seed if seed is None else seed)
+    _check_saved_spaces(path, env)
+    try:
+        model = PPO.load(path, env=env, device=resolve_device(cfg.training.device if cfg else "auto"),
+                         tensorboard_log=tensorboard_log, **kwargs)
+    except Exception as exc:  # anything SB3/torch raise on a file that passed the checks above
+        raise CheckpointError(f"{path} could not be loaded as a PPO model ({type(exc).__name__}: {exc}); "
+                              "re-create it or point to another file") from exc
+    if seed is not None or cfg is not None:
+        model.set_random_seed(cfg.training.seed if seed is None else seed)
+    return model
+
+
+def _check_saved_spaces(path: Path, env: Any) -> None:
+    """Read the zip's saved spaces: unreadable → CheckpointError; other spaces than ``env`` → CheckpointError."""
+    from stable_baselines3.common.save_util import load_from_zip_file
+
+    try:
+        data, _, _ = load_from_zip_file(path, device="cpu", load_data=True)
+        saved = (data["observation_space"], data["action_space"])
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, pickle/torch errors
+        raise CheckpointError(f"{path} is not a readable stable-baselines3 PPO model "
+                              f"({type(exc).__name__}: {exc}); re-create it or point to another file") from exc
+    if env is not None and (saved[0].shape != env.observation_space.shape or saved[1].shape != env.action_space.shape):
+        raise CheckpointError(
+            f"{path} does not fit this environment: it was trained with observations {saved[0].shape} and "
+            f"actions {saved[1].shape}, this env has {env.observation_space.shape} and {env.action_space.shape}. "
+            "The spaces depend on env.max_assets, env.window and the feature list: use the run's values")
+
+
+def save_model_atomic(model: Any, path: str | Path) -> Path:
+    """``model.save`` through a temporary file and a rename."""
+    from tradelab.utils import atomic_write_bytes
+
+    buf = io.BytesIO()
+    model.save(buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def evaluate_split(model: Any, cfg: PPOV3Config, split: Any) -> dict[str, Any]:
+    """Backtest the deterministic policy over a whole split once (1x costs); its metrics."""
+    from tradelab.evaluation.backtest import backtest
+
+    return backtest(model, split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200).metrics
+
+
+def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path, name: str = "ppo_v3") -> dict:
+    """The one test-split evaluation: the agent beside the baselines at 0/1/2x costs."""
+    from tradelab.training.multiasset import evaluate_portfolio_against_baselines
+
+    return evaluate_portfolio_against_baselines(model, split.ohlcv, split.features, env_config(cfg), out_dir,
+                                                name=name, seed=cfg.training.seed)
+
+
+def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, extra: list) -> list:
+    from stable_baselines3.common.callbacks import EvalCallback
+
+    from tradelab.training.callbacks import AtomicCheckpointCallback, TradingMetricsCallback
+
+    t = cfg.training
+    return [
+        AtomicCheckpointCallback(max(t.checkpoint_freq // n_envs, 1), str(layout.checkpoint_dir), layout.prefix),
+        EvalCallback(eval_env, best_model_save_path=str(layout.best_dir), log_path=str(layout.best_dir / "eval"),
+                     eval_freq=max(t.eval_freq // n_envs, 1), n_eval_episodes=t.n_eval_episodes,
+                     deterministic=True, verbose=0),
+        TradingMetricsCallback(),
+        *extra,
+    ]
+
+
+def _latest_checkpoint(layout: RunLayout) -> Path | None:
+    found = sorted(layout.checkpoint_dir.glob(f"{layout.prefix}_*_steps.zip"),
+                   key=lambda p: int(p.stem.rsplit("_", 2)[-2]))
+    return found[-1] if found else None
+
+
+def _start_wandb(cfg: PPOV3Config, root: Path):
+    if not cfg.training.wandb:
+        return None
+    try:
+        import wandb
+    except ImportError as exc:
+        raise ConfigError("training.wandb is true but wandb is not installed: `pip install wandb` "
+                          "or set training.wandb=false") from exc
+    return wandb.init(project=cfg.training.wandb_project, mode=cfg.training.wandb_mode, dir=str(root),
+                      config=cfg.to_dict(), sync_tensorboard=True)
+
+
+def train_ppo(
+    cfg: PPOV3Config,
+    layout: RunLayout | None = None,
+    prepared: Any = None,
+    load_from: str | Path | None = None,
+    extra_callbacks: list | None = None,
+) -> dict[str, Any]:
+    """Train one PPO V3 model; returns paths, validation metrics and the model itself.
+
+    :param prepared: train/val data from :func:`tradelab.training.multiasset.prepare_data` (loaded
+        from ``cfg.data`` when None; only train and val are read here).
+    :param load_from: start from this PPO zip's weights (transfer) instead of a fresh network.
+    """
+    from tradelab.training.multiasset import prepare_data, save_scalers
+    from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
+
+    t = cfg.training
+    set_threads(t.threads)
+    seed_everything(t.seed)
+    layout = layout or RunLayout.default(cfg.output_dir)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    if prepared is None:
+        d = cfg.data
+        prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
+    env = make_train_env(cfg, prepared.split("train"))
+    eval_env = make_eval_env(cfg, prepared.split("val"))
+    tb = str(layout.tensorboard_dir) if t.tensorboard else None
+    resume_from = _latest_checkpoint(layout) if t.resume else None
+    start = resume_from or load_from
+    model = load_model(start, env, cfg, tb) if start else build_model(cfg, env, tb)
+    start_sha = params_sha256(model)
+    run = _start_wandb(cfg, layout.root)
+    done_steps = model.num_timesteps if resume_from else 0
+    warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
+    try:
+        model.learn(total_timesteps=max(t.total_timesteps - done_steps, 1),
+                    callback=_callbacks(cfg, layout, eval_env, env.num_envs, list(extra_callbacks or [])),
+                    progress_bar=t.progress_bar, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+    finally:
+        env.close()
+        if run is not None:
+            run.finish()
+    save_model_atomic(model, layout.final_path)
+    save_scalers(prepared, layout.final_path.with_suffix(".scalers.json"))
+    atomic_write_json(layout.final_path.with_suffix(".config.json"),
+                      {"config": cfg.to_dict(), "metadata": run_metadata(source=prepared.source)})
+    val = evaluate_split(model, cfg, prepared.split("val"))
+    return {"model": model, "final_model": str(layout.final_path), "start_weights_sha256": start_sha,
+            "best_model": str(layout.best_dir / "best_model.zip"), "val": val, "resumed_from": str(resume_from or ""),
+            "loaded_from": str(load_from or ""), "num_timesteps": int(model.num_timesteps)}
+
+
+def params_sha256(model: Any) -> str:
+    """SHA-256 over the policy's parameters (proves which weights a run started from)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.policy.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def run_experiment(cfg: PPOV3Config, load_from: str | Path | None = None, test: bool = True) -> dict[str, Any]:
+    """`tradelab train ppo` and notebook 03: train, then (once) the test backtest vs baselines.
+
+    Writes ``config.json`` and ``metrics.json`` (validation, test by strategy and cost) in ``cfg.output_dir``.
+    """
+    from tradelab.training.multiasset import prepare_data
+    from tradelab.utils import atomic_write_json
+
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "config.json", cfg.to_dict())
+    d = cfg.data
+    prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
+    result = train_ppo(cfg, RunLayout.default(out), prepared, load_from=load_from)
+    metrics: dict[str, Any] = {"validation": result["val"], "final_model": result["final_model"],
+                               "best_model": result["best_model"], "num_timesteps": result["num_timesteps"],
+                               "assets": prepared.assets}
+    if test:
+        metrics["test"] = evaluate_test(result["model"], cfg, prepared.load("test"), out / "test")
+    atomic_write_json(out / "metrics.json", metrics)
+    return {**metrics, "model": result["model"]}

@@ -1,0 +1,30 @@
+"""Notebook 03_ppo runs end to end through papermill on a tiny budget (embedded real data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_ppo_notebook_smoke(tmp_path):
+    from tradelab.notebooks import run
+
+    result = run("03_ppo", {"smoke": True, "seed": 1}, tmp_path / "nb03", progress_bar=False)
+    metrics = result.metrics
+    assert metrics["assets"] == ["SPX", "NDX", "GOOG"] and metrics["num_timesteps"] >= 512
+    assert {"ppo_v3", "buy_and_hold", "flat", "sma_crossover"} <= set(metrics["test"])
+    assert set(metrics["test"]["by_cost"]) == {"0x", "1x", "2x"}
+    assert Path(metrics["final_model"]).is_file() and Path(metrics["best_model"]).is_file()
+    assert any((tmp_path / "nb03" / "tensorboard").rglob("events.out.tfevents.*"))
+    # The TensorBoard plot cell drew its figure (an image output in the executed notebook).
+    assert '"image/png"' in result.executed.read_text()
+
+
+def test_committed_notebooks_match_their_builder(tmp_path):
+    from tradelab.notebooks.runner import NOTEBOOK_DIR
+    from tradelab.training.build_notebooks import build
+
+    for path in build(tmp_path):
+        assert path.read_text() == (NOTEBOOK_DIR / path.name).read_text()
