@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
 from tradelab.envs import TradingEnvConfig, TradingEnvironment  # noqa: E402
 from tradelab.envs.costs import CostParams, order_costs, wilder_atr  # noqa: E402
 from tradelab.envs.vec import make_vec_env  # noqa: E402

@@ -27,6 +27,7 @@ def _peak_rss_mib() -> float:
 def _child(kind: str, bars: int) -> None:
     """Measure one implementation on ``bars`` bars; print one JSON line."""
     import numpy as np
+
     from tradelab.data.synthetic import regime_switching_gbm
 
     ohlcv = regime_switching_gbm(n_bars=bars, seed=0, freq="min")

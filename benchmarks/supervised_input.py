@@ -45,6 +45,7 @@ def _features(rows: int, feats: int, seed: int = 0) -> np.ndarray:
 def run_tfdata(rows: int, feats: int, window: int, batch: int, max_windows: int) -> dict:
     import pandas as pd
     import tensorflow as tf  # noqa: F401  (threads are set right after import, before TF runs ops)
+
     from tradelab.features.scaling import FeatureScaler
     from tradelab.training.supervised_data import DataLoader, SplitData
     from tradelab.utils import set_threads

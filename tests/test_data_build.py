@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.data import store
 from tradelab.data.build import build_processed, resolve_inputs
 from tradelab.errors import ConfigError

@@ -6,6 +6,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.data import store
 from tradelab.data.split import default_purge_gap, temporal_split
 from tradelab.errors import ConfigError, DataError

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.data import EMBEDDED_ASSETS, load_asset, load_file, validate_ohlcv
 from tradelab.data.split import temporal_split
 from tradelab.errors import DataError

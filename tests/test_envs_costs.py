@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from tradelab.envs.config import CostConfig, TradingEnvConfig
 from tradelab.envs.costs import (
     CostParams,

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.envs import PortfolioEnv, TradingEnvConfig, TradingEnvironment
 from tradelab.errors import ConfigError, DataError

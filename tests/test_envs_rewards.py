@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from tradelab.envs.config import RewardConfig
 from tradelab.envs.core import ARRAY_OPS, SCALAR_OPS
 from tradelab.envs.rewards import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.envs import TradingEnvConfig
 from tradelab.envs.vec import BatchedTradingVecEnv, make_vec_env

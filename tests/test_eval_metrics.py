@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import DataError
 from tradelab.evaluation.baselines import baseline_exposures, random_positions, sma_crossover

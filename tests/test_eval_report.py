@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.cli import main as cli_main
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.envs import TradingEnvConfig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.features import FEATURE_GROUPS, WARMUP_BARS, compute_features, feature_names
 

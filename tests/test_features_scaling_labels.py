@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.data.split import temporal_split
 from tradelab.errors import ConfigError, DataError
 from tradelab.features import WARMUP_BARS, compute_features, feature_names

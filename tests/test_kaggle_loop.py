@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from kaggle_emulator import KaggleEmulator
+
 from tradelab.errors import KaggleError
 from tradelab.kaggle import CREDENTIALS_HELP, KaggleCLI, KaggleSpec, load_state, pull, push, resume, run, wait
 from tradelab.utils import file_sha256

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from tradelab.errors import KaggleError
 from tradelab.kaggle import KaggleSpec, load_spec, slugify
 from tradelab.kaggle.cli_driver import _STATUS_RE

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+
 from tradelab.agents.sac import AGENT_VARIANTS, SACAgent, SACConfig
 from tradelab.errors import CheckpointError, ConfigError, DataError
 

@@ -6,6 +6,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
+
 from tradelab.agents.aux import AuxReplayBuffer, AuxSAC
 from tradelab.agents.sac import SACAgent, SACConfig
 

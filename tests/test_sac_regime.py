@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from tradelab.agents.regime import RegimeHMM
 from tradelab.data.synthetic import regime_switching_gbm
 

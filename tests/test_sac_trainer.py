@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from tradelab.data.build import build_processed
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import CheckpointError

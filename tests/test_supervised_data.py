@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import ConfigError, DataError
 from tradelab.models.hybrid import HEADS, REGIME_HEAD, SIGNAL_HEAD, VOLATILITY_HEAD

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from tradelab.errors import CheckpointError
 from tradelab.models.hybrid import HEADS, REGIME_HEAD, SIGNAL_HEAD, VOLATILITY_HEAD
 
