@@ -1,0 +1,206 @@
+"""Local inference: a lone SAC ``.pt`` checkpoint backtested on an h5 split or a user CSV.
+
+The checkpoint carries everything needed (feature names, the train-fitted scaler, the env
+config, the agent variant), so no run folder is read. It is loaded with
+``torch.load(..., weights_only=True)``. The backtest is deterministic and goes through
+:func:`tradelab.evaluation.report.evaluate_against_baselines` (``metrics.json``,
+``equity.csv``, plots vs buy-and-hold); ``actions.csv`` adds the agent's action and position
+per bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradelab.errors import CheckpointError, DataError
+
+__all__ = ["InferenceData", "load_checkpoint", "load_agent", "inference_data", "run_inference"]
+
+REQUIRED_KEYS = ("feature_names", "scaler", "env_config", "sac_config", "state_dicts")
+
+
+@dataclass(frozen=True)
+class InferenceData:
+    """Bars and scaled features the agent will trade on."""
+
+    ohlcv: pd.DataFrame
+    """canonical OHLCV of the bars traded"""
+    features: Any
+    """observation features: scaled with the checkpoint's scaler (plus regimes for agent 3)"""
+    source: str
+    """where the bars came from (``h5:PATH:split/ASSET`` or ``csv:PATH``)"""
+    asset: str
+    """asset name"""
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a SAC ``.pt`` with weights-only loading and check it carries the inference spec."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path} (pass the agent_1_best.pt file itself)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
+        raise CheckpointError(
+            f"{path} is not a weights-only tradelab SAC checkpoint ({type(exc).__name__}: {exc}); "
+            "re-download it or re-save it with SACAgent.save"
+        ) from exc
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(f"{path}: expected a dict checkpoint, got {type(ckpt).__name__}")
+    missing = [k for k in REQUIRED_KEYS if k not in ckpt]
+    if missing:
+        raise CheckpointError(
+            f"{path}: missing field(s) {missing}; it was not written by tradelab's SACAgent.save "
+            "(a .zip is an SB3/PPO model: use its own evaluation)"
+        )
+    return ckpt
+
+
+def load_agent(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
+    """The SAC agent rebuilt from ``path`` alone (its own id and config), plus the raw checkpoint."""
+    from tradelab.agents.sac import SACAgent
+
+    ckpt = load_checkpoint(path)
+    return SACAgent.from_checkpoint(path, device=device), ckpt
+
+
+def _match_features(ckpt: dict[str, Any], available: list[str], source: str) -> list[str]:
+    names = list(ckpt["feature_names"])
+    missing = [n for n in names if n not in available]
+    if missing:
+        extra = sorted(set(available) - set(names))
+        raise CheckpointError(
+            f"the checkpoint's feature set does not match {source}: {len(missing)} of its {len(names)} "
+            f"features are absent ({missing[:8]}{'...' if len(missing) > 8 else ''}); the data has "
+            f"{len(extra)} feature(s) the agent never saw. Rebuild the data with the tradelab version "
+            f"that trained the agent (checkpoint written by {ckpt.get('tradelab_version', 'unknown')}), "
+            "or retrain on this feature set"
+        )
+    return names
+
+
+def _observation_features(agent: Any, ckpt: dict[str, Any], ohlcv: pd.DataFrame, unscaled: pd.DataFrame,
+                          source: str) -> Any:
+    """Check the feature set, then scale (and, for agent 3, add regimes) as the agent saw in training."""
+    names = _match_features(ckpt, list(unscaled.columns), source)
+    return agent.prepare_features(ohlcv, unscaled[names])
+
+
+def inference_data(
+    agent: Any,
+    ckpt: dict[str, Any],
+    h5_path: str | Path | None = None,
+    split: str = "test",
+    asset: str | None = None,
+    csv_path: str | Path | None = None,
+) -> InferenceData:
+    """Bars plus the agent's observation features from a user CSV (when given) or an h5 split."""
+    if csv_path is not None:
+        from tradelab.data import load_file
+        from tradelab.features import compute_features
+
+        ohlcv = load_file(csv_path, asset=asset)
+        unscaled = compute_features(ohlcv).dropna()
+        if len(unscaled) < 2:
+            raise DataError(f"{csv_path}: only {len(unscaled)} rows left after the feature warm-up; supply more bars")
+        ohlcv, source = ohlcv.loc[unscaled.index], f"csv:{csv_path}"
+        features = _observation_features(agent, ckpt, ohlcv, unscaled, source)
+        return InferenceData(ohlcv, features, source, asset or Path(csv_path).stem)
+    if h5_path is None:
+        raise DataError("inference needs data: pass h5_path (processed_data.h5) or csv_path (OHLCV CSV)")
+    from tradelab.data.store import read_processed_h5
+
+    store = read_processed_h5(h5_path)
+    asset = asset or (ckpt.get("asset") if ckpt.get("asset") in store.assets else store.assets[0])
+    if asset not in store.assets:
+        raise DataError(f"{h5_path}: asset {asset!r} not stored; available: {store.assets} (pass --asset)")
+    if split not in ("train", "val", "test"):
+        raise DataError(f"split must be train, val or test, got {split!r}")
+    ohlcv, source = store.frame(split, asset), f"h5:{h5_path}:{split}/{asset}"
+    features = _observation_features(agent, ckpt, ohlcv, store.features(split, asset), source)
+    return InferenceData(ohlcv, features, source, asset)
+
+
+def _tail(data: InferenceData, n: int) -> InferenceData:
+    features = data.features.iloc[-n:] if hasattr(data.features, "iloc") else data.features[-n:]
+    return InferenceData(data.ohlcv.iloc[-n:], features, data.source, data.asset)
+
+
+class _Recorder:
+    """Wraps the agent so the 1x backtest's actions can be written to ``actions.csv``."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+        self.actions: list[float] = []
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        action = np.asarray(self.agent.select_action(obs, evaluate=True), dtype=np.float32).reshape(-1)
+        self.actions.append(float(action[0]))
+        return action
+
+
+def _write_actions(result: Any, actions: list[float], out: Path) -> Path:
+    """``actions.csv``: per decision bar, the action (filled at the next open), equity and position held."""
+    from tradelab.utils import atomic_write_text
+
+    frame = result.equity.iloc[: len(actions)][["equity", "position"]].copy()
+    frame.insert(0, "action", actions[: len(frame)])
+    frame.index.name = "timestamp"
+    return atomic_write_text(out / "actions.csv", frame.to_csv())
+
+
+def run_inference(
+    checkpoint: str | Path,
+    output_dir: str | Path,
+    h5_path: str | Path | None = None,
+    split: str = "test",
+    asset: str | None = None,
+    csv_path: str | Path | None = None,
+    cost_multipliers: tuple[float, ...] = (0.0, 1.0, 2.0),
+    seed: int = 0,
+    max_bars: int | None = None,
+) -> dict[str, Any]:
+    """Backtest the checkpoint on the chosen data vs baselines; returns the metrics written.
+
+    ``max_bars`` keeps only the last bars (quick checks); None trades every bar.
+    """
+    from tradelab.envs.config import TradingEnvConfig
+    from tradelab.evaluation.backtest import backtest
+    from tradelab.evaluation.report import evaluate_against_baselines
+    from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
+
+    set_threads()
+    seed_everything(seed)
+    agent, ckpt = load_agent(checkpoint)
+    data = inference_data(agent, ckpt, h5_path, split, asset, csv_path)
+    if max_bars is not None and len(data.ohlcv) > max_bars:
+        data = _tail(data, max_bars)
+    env_config = TradingEnvConfig.from_dict(ckpt["env_config"])
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    recorder = _Recorder(agent)
+    result = backtest(recorder, data.ohlcv, data.features, env_config, cost_multiplier=1.0)
+    _write_actions(result, recorder.actions, out)
+    metrics = evaluate_against_baselines(
+        recorder, data.ohlcv, data.features, env_config, out, name=f"sac_agent_{ckpt.get('agent_id', 1)}",
+        cost_multipliers=cost_multipliers, seed=seed, title=f"{ckpt.get('agent_variant', 'sac')} on {data.asset}",
+    )
+    metrics["inference"] = run_metadata(
+        checkpoint=str(Path(checkpoint).resolve()),
+        agent_id=ckpt.get("agent_id"),
+        agent_variant=ckpt.get("agent_variant"),
+        source=data.source,
+        asset=data.asset,
+        n_bars=len(data.ohlcv),
+        start=data.ohlcv.index[0].isoformat(),
+        end=data.ohlcv.index[-1].isoformat(),
+    )
+    atomic_write_json(out / "metrics.json", metrics)
+    return metrics

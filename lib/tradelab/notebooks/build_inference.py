@@ -1,0 +1,78 @@
+"""Write ``notebooks/05_inference.ipynb``: ``python -m tradelab.notebooks.build_inference``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tradelab.notebooks.authoring import write_notebook
+from tradelab.notebooks.runner import NOTEBOOK_DIR
+
+HEADER = """# 05 · Local inference from `agent_1_best.pt`
+
+Loads a SAC checkpoint **alone** (weights-only `torch.load`; e.g. pulled from Kaggle or written by
+`02_sac`), rebuilds the features and the train-fitted scaler it carries, and backtests it
+deterministically beside buy-and-hold, flat and SMA crossover at 0/1/2× costs.
+
+* **Needs:** the `.pt` file, plus either `processed_data.h5` (`tradelab data build` / `00_data`) with a
+  `split`, or an OHLCV CSV the agent never saw (`csv_path`).
+* **Writes** under `output_dir`: `metrics.json`, `equity.csv`, `actions.csv` and the plots.
+* Same as `tradelab infer --checkpoint ... --h5-path ... --output-dir ...`."""
+
+PARAMETERS = '''checkpoint = "outputs/sac/agent_1_best.pt"  # the SAC .pt file (alone is enough)
+h5_path = "data/processed/processed_data.h5"  # processed data (ignored when csv_path is set)
+split = "test"  # h5 split to trade: train, val or test
+asset = None  # asset in the h5 (None: the checkpoint's asset)
+csv_path = None  # an OHLCV CSV to trade instead of the h5 split
+output_dir = "outputs/inference"  # where metrics.json, equity.csv, actions.csv and plots go
+smoke = False  # True: trade only the last 300 bars (quick check)
+seed = 0  # seed (the backtest is deterministic)'''
+
+CELLS = [
+    """import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Image, display
+
+from tradelab.inference import load_checkpoint, run_inference
+from tradelab.utils import set_threads
+
+if Path.cwd().name == "notebooks":  # opened in JupyterLab: default paths are relative to the repo root
+    os.chdir(Path.cwd().parent)
+set_threads()
+out = Path(output_dir)""",
+    "## What the checkpoint carries",
+    """ckpt = load_checkpoint(checkpoint)
+pd.Series({
+    "agent": f"{ckpt['agent_id']} ({ckpt.get('agent_variant')})",
+    "trained on": ckpt.get("asset"),
+    "features": len(ckpt["feature_names"]),
+    "state_dim": ckpt["sac_config"]["state_dim"],
+    "episodes": ckpt.get("counters", {}).get("episodes_done"),
+    "window": ckpt["env_config"].get("window"),
+})""",
+    "## Deterministic backtest vs baselines",
+    """metrics = run_inference(checkpoint, out, h5_path=h5_path, split=split, asset=asset,
+                        csv_path=csv_path, seed=seed, max_bars=300 if smoke else None)
+print(metrics["inference"]["source"], metrics["inference"]["n_bars"], "bars")
+table = pd.DataFrame({k: v for k, v in metrics.items() if isinstance(v, dict) and "sharpe_ratio" in v}).T
+table[["total_return", "sharpe_ratio", "max_drawdown", "n_trades"]]""",
+    """equity = pd.read_csv(out / "equity.csv", index_col=0, parse_dates=True)
+actions = pd.read_csv(out / "actions.csv", index_col=0, parse_dates=True)
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+equity.plot(ax=ax1, title="equity vs baselines (1x costs)")
+actions.plot(ax=ax2, title="agent action and position")
+plt.tight_layout()""",
+    """for png in sorted(out.glob("*.png")):
+    display(Image(filename=str(png)))""",
+]
+
+
+def build(path: str | Path | None = None) -> Path:
+    """(Re)write the notebook; returns its path."""
+    return write_notebook(path or NOTEBOOK_DIR / "05_inference.ipynb", HEADER, PARAMETERS, CELLS)
+
+
+if __name__ == "__main__":
+    print(build())

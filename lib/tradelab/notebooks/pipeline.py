@@ -1,0 +1,160 @@
+"""Pipelines: several notebooks run in order into one run folder, then a report.
+
+``configs/pipeline.yaml`` lists, per pipeline, the notebooks and their parameters; a ``smoke``
+section overrides parameters per notebook for a much smaller run (tests). Parameter strings
+may use ``{run_dir}`` (the run folder) and ``{seed}``; a value that is exactly ``"{seed}"``
+becomes the integer seed. Each notebook writes into ``run_dir/<notebook>/`` and its executed
+copy is saved there; ``pipeline.json`` records what ran, and ``report.md``/``report.html``
+summarise it (:mod:`tradelab.notebooks.report`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tradelab.config import CONFIG_DIR, load_yaml
+from tradelab.errors import ConfigError, NotebookError
+
+__all__ = ["PIPELINE_CONFIG", "Stage", "load_stages", "run_pipeline"]
+
+#: Default pipeline definitions.
+PIPELINE_CONFIG = CONFIG_DIR / "pipeline.yaml"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One notebook of a pipeline."""
+
+    name: str
+    """stage name (also the sub-folder of the run folder), e.g. ``02_sac``"""
+    notebook: str
+    """notebook to run (name under ``notebooks/``)"""
+    parameters: dict[str, Any]
+    """parameters injected into the notebook (templates already filled in)"""
+
+
+def _fill(value: Any, run_dir: Path, seed: int) -> Any:
+    if isinstance(value, str):
+        if value == "{seed}":
+            return seed
+        return value.replace("{run_dir}", str(run_dir)).replace("{seed}", str(seed))
+    if isinstance(value, list):
+        return [_fill(v, run_dir, seed) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, run_dir, seed) for k, v in value.items()}
+    return value
+
+
+def _section(config: dict[str, Any], pipeline: str, path: Path) -> dict[str, Any]:
+    section = config.get(pipeline)
+    if not isinstance(section, dict) or not isinstance(section.get("stages"), list):
+        known = sorted(k for k, v in config.items() if isinstance(v, dict))
+        raise ConfigError(f"{path}: no pipeline {pipeline!r} with a 'stages' list; defined: {known}")
+    return section
+
+
+def load_stages(
+    pipeline: str = "demo",
+    run_dir: str | Path = "outputs/demo",
+    smoke: bool = False,
+    seed: int = 0,
+    config_path: str | Path | None = None,
+) -> list[Stage]:
+    """The stages of ``pipeline`` with smoke overrides applied and templates filled."""
+    path = Path(config_path or PIPELINE_CONFIG)
+    section = _section(load_yaml(path), pipeline, path)
+    overrides = section.get("smoke", {}) if smoke else {}
+    run_dir = Path(run_dir).resolve()
+    stages = []
+    for i, entry in enumerate(section["stages"]):
+        if not isinstance(entry, dict) or "notebook" not in entry:
+            raise ConfigError(f"{path}: {pipeline}.stages[{i}] needs a 'notebook' key, got {entry!r}")
+        name = str(entry.get("name", entry["notebook"]))
+        params = {**(entry.get("parameters") or {}), **(overrides.get(name) or {})}
+        stages.append(Stage(name, str(entry["notebook"]), _fill(params, run_dir, seed)))
+    unknown = sorted(set(overrides) - {s.name for s in stages})
+    if unknown:
+        raise ConfigError(f"{path}: {pipeline}.smoke names unknown stage(s) {unknown}; stages: {[s.name for s in stages]}")
+    return stages
+
+
+def _record(run_dir: Path, info: dict[str, Any]) -> None:
+    from tradelab.utils import atomic_write_json
+
+    atomic_write_json(run_dir / "pipeline.json", info)
+
+
+def _clear_previous(run_dir: Path) -> None:
+    """Remove the stage folders a previous pipeline run left in ``run_dir`` (and only those).
+
+    A re-run then starts clean (no stale checkpoints, TensorBoard runs or studies mixed in),
+    so the same seed gives the same report.
+    """
+    import json
+    import shutil
+
+    record = run_dir / "pipeline.json"
+    if not record.is_file():
+        return
+    try:
+        previous = json.loads(record.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return
+    for stage in previous.get("stages", []):
+        folder = run_dir / str(stage.get("name", ""))
+        if stage.get("name") and folder.is_dir() and folder.parent == run_dir:
+            shutil.rmtree(folder)
+    for name in ("pipeline.json", "report.md", "report.html"):
+        (run_dir / name).unlink(missing_ok=True)
+
+
+def run_pipeline(
+    pipeline: str = "demo",
+    output_dir: str | Path = "outputs/demo",
+    smoke: bool = False,
+    seed: int = 0,
+    config_path: str | Path | None = None,
+    progress_bar: bool = True,
+) -> dict[str, Any]:
+    """Run every stage in order into ``output_dir``, then write the report; returns ``pipeline.json``.
+
+    A failing notebook stops the pipeline: the report is still written for the stages that ran,
+    then the :class:`NotebookError` is raised. A previous pipeline run in ``output_dir`` is
+    cleared first (its stage folders only).
+    """
+    from tradelab.notebooks.report import write_report
+    from tradelab.notebooks.runner import run
+    from tradelab.utils import run_metadata
+
+    run_dir = Path(output_dir).resolve()
+    stages = load_stages(pipeline, run_dir, smoke, seed, config_path)
+    _clear_previous(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    info: dict[str, Any] = {
+        "pipeline": pipeline, "smoke": smoke, "seed": seed, "run_dir": str(run_dir),
+        "metadata": run_metadata(), "stages": [], "status": "running",
+    }
+    start = time.perf_counter()
+    failure: NotebookError | None = None
+    for i, stage in enumerate(stages, start=1):
+        print(f"[{i}/{len(stages)}] {stage.name}", flush=True)
+        entry = {"name": stage.name, "notebook": stage.notebook, "parameters": stage.parameters}
+        try:
+            result = run(stage.notebook, stage.parameters, run_dir / stage.name, progress_bar=progress_bar)
+        except NotebookError as exc:
+            info["stages"].append({**entry, "status": "failed", "error": str(exc)})
+            failure = exc
+            break
+        info["stages"].append({**entry, "status": "ok", "seconds": round(result.seconds, 1),
+                               "executed": str(result.executed.relative_to(run_dir))})
+        _record(run_dir, info)
+    info["status"] = "failed" if failure else "ok"
+    info["seconds"] = round(time.perf_counter() - start, 1)
+    _record(run_dir, info)
+    write_report(run_dir, info)
+    if failure is not None:
+        raise failure
+    return info

@@ -1,0 +1,335 @@
+"""The run report: ``report.md`` and ``report.html`` for a pipeline's run folder.
+
+It says what ran with which parameters (``pipeline.json``), the data hash and package version,
+shows ONE table of every trading model's test metrics beside buy-and-hold, flat and SMA
+crossover at each cost multiplier (read from the ``metrics.json`` files the notebooks wrote via
+``tradelab.evaluation``), the supervised model's test metrics beside its naive baselines, an
+honest sentence per agent against buy-and-hold, and links to every PNG the notebooks wrote.
+The tables hold only figures from the run, so a seeded re-run gives the same tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["TradingRow", "metrics_table", "render_markdown", "trading_rows", "verdicts", "write_report"]
+
+BASELINES = ("buy_and_hold", "flat", "sma_crossover")
+_SKIP_STRATEGIES = {"random"}
+
+
+class TradingRow(dict):
+    """One table row: model, asset, strategy, and ``{cost: metrics}``."""
+
+
+def _cost_of(key: Any) -> float | None:
+    match = re.search(r"\d+(\.\d+)?", str(key))
+    return float(match.group()) if match else None
+
+
+def _is_metrics(value: Any) -> bool:
+    return isinstance(value, dict) and "total_return" in value
+
+
+def _by_cost(metrics: dict[str, Any]) -> dict[str, dict[float, dict[str, Any]]]:
+    """``{strategy: {cost: metrics}}`` from either nesting of the ``by_cost`` section."""
+    out: dict[str, dict[float, dict[str, Any]]] = {}
+    for outer, inner in (metrics.get("by_cost") or {}).items():
+        if not isinstance(inner, dict):
+            continue
+        for key, m in inner.items():
+            if not _is_metrics(m):
+                continue
+            cost, strategy = (_cost_of(outer), key) if _cost_of(outer) is not None else (_cost_of(key), outer)
+            if cost is not None:
+                out.setdefault(str(strategy), {})[cost] = m
+    if not out:  # no sweep recorded: the 1x section alone
+        out = {k: {1.0: v} for k, v in metrics.items() if _is_metrics(v)}
+    return out
+
+
+def _asset_of(metrics: dict[str, Any], params: dict[str, Any], folder: Path) -> str:
+    meta_path = folder / "report_meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    for section in (metrics, metrics.get("inference") or {}, meta, params):
+        for key in ("asset", "assets"):
+            value = section.get(key) if isinstance(section, dict) else None
+            if value:
+                return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    return "?"
+
+
+def _period(folder: Path) -> str:
+    """``start → end (n bars)`` from the ``report_meta.json`` written beside the metrics."""
+    meta_path = folder / "report_meta.json"
+    if not meta_path.is_file():
+        return "–"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    start, end = str(meta.get("start", ""))[:10], str(meta.get("end", ""))[:10]
+    return f"{start} → {end} ({meta.get('n_bars', '?')} bars)"
+
+
+def _trading_files(run_dir: Path, stage: str) -> list[Path]:
+    """Backtest reports under a stage's folder: ``metrics.json`` files with a top-level ``by_cost``."""
+    folder = run_dir / stage
+    found = []
+    for path in sorted(folder.rglob("metrics.json")) if folder.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("by_cost"), dict):
+            found.append(path)
+    return found
+
+
+def trading_rows(run_dir: str | Path, info: dict[str, Any]) -> list[TradingRow]:
+    """Rows for every strategy in every backtest ``metrics.json`` under the stages' folders.
+
+    Baseline rows repeated with identical figures (same asset and bars) are kept once.
+    """
+    run_dir = Path(run_dir)
+    rows: list[TradingRow] = []
+    seen: set[str] = set()
+    for stage in info.get("stages", []):
+        for path in _trading_files(run_dir, stage["name"]):
+            metrics = json.loads(path.read_text(encoding="utf-8"))
+            model = stage["name"]
+            asset = _asset_of(metrics, stage.get("parameters", {}), path.parent)
+            for strategy, by_cost in _by_cost(metrics).items():
+                if strategy in _SKIP_STRATEGIES:
+                    continue
+                key = json.dumps([asset, strategy, by_cost], sort_keys=True, default=str)
+                if strategy in BASELINES and key in seen:
+                    continue
+                seen.add(key)
+                rows.append(TradingRow(model=model, asset=asset, strategy=strategy, by_cost=by_cost,
+                                       period=_period(path.parent), source=str(path.relative_to(run_dir))))
+    return rows
+
+
+def _fmt(value: Any, pct: bool = False, fixed: bool = True) -> str:
+    """``12.34%`` for returns, ``0.123`` for ratios; ``fixed=False`` keeps 3 significant digits."""
+    if not isinstance(value, int | float):
+        return "–"
+    if pct:
+        return f"{100 * value:.2f}%"
+    return f"{value:.3f}" if fixed or value == 0 or abs(value) >= 0.1 else f"{value:.3g}"
+
+
+def metrics_table(rows: list[TradingRow]) -> str:
+    """Markdown table: return and Sharpe per cost multiplier, max drawdown and trades at 1x."""
+    costs = sorted({c for r in rows for c in r["by_cost"]})
+    head = ["model", "asset", "test period", "strategy"]
+    head += [f"return {c:g}×" for c in costs] + [f"Sharpe {c:g}×" for c in costs] + ["max DD 1×", "trades 1×"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        one = r["by_cost"].get(1.0) or next(iter(r["by_cost"].values()))
+        cells = [r["model"], r["asset"], r.get("period", "–"), r["strategy"].replace("_", " ")]
+        cells += [_fmt(r["by_cost"].get(c, {}).get("total_return"), pct=True) for c in costs]
+        cells += [_fmt(r["by_cost"].get(c, {}).get("sharpe_ratio")) for c in costs]
+        cells += [_fmt(one.get("max_drawdown"), pct=True), str(one.get("n_trades", "–"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def verdicts(rows: list[TradingRow]) -> list[str]:
+    """One honest sentence per agent row against buy-and-hold on the same asset at 1x costs."""
+    holds = {r["asset"]: r["by_cost"].get(1.0, {}) for r in rows if r["strategy"] == "buy_and_hold"}
+    out = []
+    for r in rows:
+        if r["strategy"] in BASELINES or r["asset"] not in holds:
+            continue
+        agent, bh = r["by_cost"].get(1.0, {}), holds[r["asset"]]
+        a_ret, b_ret = agent.get("total_return"), bh.get("total_return")
+        if not isinstance(a_ret, int | float) or not isinstance(b_ret, int | float):
+            continue
+        figures = (f"return {_fmt(a_ret, True)} vs {_fmt(b_ret, True)}, Sharpe {_fmt(agent.get('sharpe_ratio'))} "
+                   f"vs {_fmt(bh.get('sharpe_ratio'))}")
+        a_sh, b_sh = agent.get("sharpe_ratio"), bh.get("sharpe_ratio")
+        better_sharpe = isinstance(a_sh, int | float) and isinstance(b_sh, int | float) and a_sh > b_sh
+        if a_ret <= b_ret and not better_sharpe:
+            out.append(f"**{r['model']} ({r['strategy']}) did not beat buy-and-hold** on {r['asset']} test bars "
+                       f"at 1× costs ({figures}).")
+        elif a_ret <= b_ret:
+            out.append(f"**{r['model']} ({r['strategy']}) did not beat buy-and-hold on return** on {r['asset']} "
+                       f"test bars at 1× costs; only its Sharpe is higher ({figures}).")
+        else:
+            out.append(f"{r['model']} ({r['strategy']}) beat buy-and-hold on {r['asset']} test bars at 1× costs "
+                       f"({figures}) — one seed on one short test window, not evidence of an edge.")
+    return out
+
+
+def _supervised_verdict(stage: str, head: str, key: str, h: dict[str, Any]) -> str | None:
+    model = h["model"].get(key)
+    bases = {n: b.get(key) for n, b in (h.get("baselines") or {}).items() if isinstance(b.get(key), int | float)}
+    if not isinstance(model, int | float) or not bases:
+        return None
+    lower_better = key == "rmse"
+    best_name = (min if lower_better else max)(bases, key=bases.get)
+    beaten = model < bases[best_name] if lower_better else model > bases[best_name]
+    if beaten:
+        return None
+    return (f"**{stage} {head} did not beat its best naive baseline** ({best_name}: {key} "
+            f"{_fmt(bases[best_name], fixed=False)} vs model {_fmt(model, fixed=False)}).")
+
+
+def _supervised_table(run_dir: Path, info: dict[str, Any]) -> str:
+    """Test metrics per head of every supervised ``metrics.json`` (model beside naive baselines)."""
+    lines, notes = [], []
+    for stage in info.get("stages", []):
+        folder = run_dir / stage["name"]
+        for path in sorted(folder.rglob("metrics.json")) if folder.is_dir() else []:
+            test = json.loads(path.read_text(encoding="utf-8")).get("test")
+            if not isinstance(test, dict):
+                continue
+            for head, h in test.items():
+                if not isinstance(h, dict) or "model" not in h:
+                    continue
+                key = "rmse" if "rmse" in h["model"] else "accuracy"
+                base = ", ".join(f"{n} {_fmt(b.get(key), fixed=False)}" for n, b in (h.get("baselines") or {}).items())
+                lines.append(f"| {stage['name']} | {head} | {key} | {_fmt(h['model'].get(key), fixed=False)} | {base or '–'} |")
+                notes.append(_supervised_verdict(stage["name"], head, key, h))
+    if not lines:
+        return ""
+    table = ["| stage | head | metric | model | naive baselines |", "|---|---|---|---|---|", *lines]
+    return "\n".join([*table, "", *[f"- {n}" for n in notes if n]])
+
+
+def _find_hash(run_dir: Path) -> str:
+    """The processed data's content hash: from a processed_data.h5 in the run, else any metrics.json."""
+    for h5 in sorted(run_dir.rglob("processed_data.h5")):
+        try:
+            import h5py
+
+            with h5py.File(h5, "r") as fh:
+                attrs = dict(fh["metadata"].attrs) if "metadata" in fh else {}
+        except (OSError, KeyError):
+            continue
+        for key, value in attrs.items():
+            if "hash" in key:
+                return str(value)
+    for path in sorted(run_dir.rglob("metrics.json")):
+        found = re.search(r'"(?:content_|data_)?hash"\s*:\s*"([0-9a-f]{8,})"', path.read_text(encoding="utf-8"))
+        if found:
+            return found.group(1)
+    return "unknown"
+
+
+def _stages_section(info: dict[str, Any]) -> list[str]:
+    lines = ["| # | notebook | status | seconds | parameters |", "|---|---|---|---|---|"]
+    for i, s in enumerate(info.get("stages", []), start=1):
+        params = ", ".join(f"`{k}={v}`" for k, v in s.get("parameters", {}).items())
+        link = f"[{s['name']}]({s['executed']})" if s.get("executed") else s["name"]
+        lines.append(f"| {i} | {link} | {s['status']} | {s.get('seconds', '–')} | {params} |")
+    for s in info.get("stages", []):
+        if s.get("error"):
+            lines += ["", f"**{s['name']} failed:** {s['error']}"]
+    return lines
+
+
+TRAINING_TAGS = ("rollout/ep_rew_mean", "train/value_loss", "train/entropy_loss", "train/approx_kl",
+                 "eval/mean_reward", "trading/total_return")
+
+
+def training_curves(folder: Path) -> Path | None:
+    """``training_curves.png`` from a stage's TensorBoard scalars (PPO writes no PNG of its own)."""
+    logdir = folder / "tensorboard"
+    if not logdir.is_dir() or list(folder.glob("*training*.png")):
+        return None
+    from tradelab.training.callbacks import read_scalars
+
+    scalars = read_scalars(logdir)
+    tags = [t for t in TRAINING_TAGS if t in set(scalars["tag"])]
+    if not tags:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tags), figsize=(3.2 * len(tags), 2.8), squeeze=False)
+    for ax, tag in zip(axes.flat, tags):
+        part = scalars[scalars["tag"] == tag].sort_values("step")
+        ax.plot(part["step"], part["value"], marker=".")
+        ax.set_title(tag, fontsize=9)
+        ax.set_xlabel("timesteps", fontsize=8)
+    fig.tight_layout()
+    path = folder / "training_curves.png"
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def _plots_section(run_dir: Path, info: dict[str, Any], per_stage: int = 12) -> list[str]:
+    lines: list[str] = []
+    for stage in info.get("stages", []):
+        folder = run_dir / stage["name"]
+        if folder.is_dir():
+            training_curves(folder)
+        pngs = sorted(folder.rglob("*.png"))[:per_stage] if folder.is_dir() else []
+        if pngs:
+            lines += ["", f"### {stage['name']}", ""]
+            lines += [f"![{p.stem}]({p.relative_to(run_dir).as_posix()})" for p in pngs]
+    return lines or ["", "(no plots were written)"]
+
+
+def _artifacts(run_dir: Path) -> list[str]:
+    patterns = ("agent_*_best.pt", "*.keras", "*final*.zip", "model*.zip", "processed_data.h5")
+    found = sorted({p for pat in patterns for p in run_dir.rglob(pat)})
+    return [f"- `{p.relative_to(run_dir).as_posix()}` ({p.stat().st_size / 1e6:.2f} MB)" for p in found]
+
+
+def render_markdown(run_dir: str | Path, info: dict[str, Any]) -> str:
+    """The report as markdown text."""
+    run_dir = Path(run_dir)
+    meta = info.get("metadata", {})
+    rows = trading_rows(run_dir, info)
+    lines = [
+        f"# tradelab {info.get('pipeline', 'pipeline')} report",
+        "",
+        f"- run folder: `{run_dir}` · status **{info.get('status')}** · wall time {info.get('seconds', '–')} s",
+        f"- seed {info.get('seed')} · smoke configuration: {info.get('smoke')}",
+        f"- tradelab {meta.get('tradelab_version')} · git commit `{meta.get('git_commit')}` · python {meta.get('python')}",
+        f"- processed data content hash: `{_find_hash(run_dir)}`",
+        "",
+        "## What ran",
+        "",
+        *_stages_section(info),
+        "",
+        "## Test metrics beside baselines (0/1/2× costs)",
+        "",
+        "Total return over the test window and Sharpe (annualised by bar frequency) at 0×, 1× and 2× the "
+        "configured trading costs; every strategy trades the same bars with the same cost model "
+        "(decision at a bar's close, fill at the next open).",
+        "",
+        metrics_table(rows) if rows else "(no backtest metrics.json was written)",
+        "",
+        *[f"- {v}" for v in verdicts(rows)],
+    ]
+    supervised = _supervised_table(run_dir, info)
+    if supervised:
+        lines += ["", "## Supervised model, test split (beside naive baselines)", "", supervised]
+    lines += ["", "## Artifacts", "", *(_artifacts(run_dir) or ["(none)"]), "", "## Plots", *_plots_section(run_dir, info)]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(run_dir: str | Path, info: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` into ``run_dir``; returns both paths."""
+    import markdown
+
+    from tradelab.utils import atomic_write_text
+
+    run_dir = Path(run_dir)
+    text = render_markdown(run_dir, info)
+    body = markdown.markdown(text, extensions=["tables"])
+    html = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>tradelab report</title><style>"
+        "body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse;font-size:90%}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}img{max-width:48%;margin:4px}"
+        f"</style></head><body>{body}</body></html>\n"
+    )
+    return atomic_write_text(run_dir / "report.md", text), atomic_write_text(run_dir / "report.html", html)

@@ -1,0 +1,217 @@
+"""Run a parameterized notebook with papermill: strict parameters, one clear error on failure.
+
+``run("02_sac", {"smoke": True}, "outputs/sac")`` executes ``notebooks/02_sac.ipynb`` with the
+parameters injected, saves the executed copy as ``outputs/sac/02_sac.ipynb`` and returns the
+``metrics.json`` the notebook wrote. Unknown parameter names are an error (papermill only warns),
+and a failing cell becomes a :class:`~tradelab.errors.NotebookError` naming the cell, the
+exception and the executed notebook's path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tradelab.errors import NotebookError
+
+__all__ = [
+    "NOTEBOOK_DIR",
+    "NotebookRun",
+    "list_notebooks",
+    "notebook_parameters",
+    "prepare",
+    "resolve_notebook",
+    "run",
+]
+
+#: ``notebooks/`` at the repository root.
+NOTEBOOK_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """What one executed notebook left behind."""
+
+    name: str
+    """notebook stem, e.g. ``02_sac``"""
+    executed: Path
+    """the executed copy (``output_dir/NAME.ipynb``)"""
+    output_dir: Path
+    """folder passed to the notebook as ``output_dir``"""
+    parameters: dict[str, Any]
+    """parameters injected into the notebook"""
+    seconds: float
+    """wall time of the execution"""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """``output_dir/metrics.json`` when the notebook wrote one, else empty"""
+
+
+def list_notebooks(directory: str | Path | None = None) -> list[Path]:
+    """The ``*.ipynb`` files of ``directory`` (default ``notebooks/``), sorted by name."""
+    directory = Path(directory) if directory is not None else NOTEBOOK_DIR
+    return sorted(p for p in directory.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def resolve_notebook(name: str | Path, directory: str | Path | None = None) -> Path:
+    """A notebook path from a path, a stem (``02_sac``) or its number prefix (``02``)."""
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.is_file():
+        return path
+    stem = path.stem if path.suffix == ".ipynb" else str(name)
+    known = list_notebooks(directory)
+    matches = [p for p in known if p.stem == stem] or [p for p in known if p.stem.split("_")[0] == stem]
+    if len(matches) == 1:
+        return matches[0]
+    names = ", ".join(p.stem for p in known) or "(none)"
+    where = directory or NOTEBOOK_DIR
+    raise NotebookError(f"notebook {name!r} not found in {where}; available: {names}")
+
+
+def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Parameters of the notebook's ``parameters`` cell: name → {default, type, help}.
+
+    A notebook without a cell tagged ``parameters`` is a :class:`NotebookError`.
+    """
+    import nbformat
+    import papermill
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        raise NotebookError(
+            f"{path}: no cell tagged 'parameters'; tag the cell holding the defaults "
+            "(JupyterLab: property inspector → cell tags → parameters)"
+        )
+    found = papermill.inspect_notebook(str(path))
+    return {
+        name: {"default": p.get("default"), "type": p.get("inferred_type_name"), "help": p.get("help", "")}
+        for name, p in found.items()
+    }
+
+
+def _check_parameters(path: Path, parameters: dict[str, Any]) -> None:
+    known = notebook_parameters(path)
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        raise NotebookError(
+            f"{path.name}: unknown parameter(s) {unknown}; this notebook accepts {sorted(known)} "
+            f"(see `tradelab run --list`)"
+        )
+
+
+def _jsonable(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Paths become strings, tuples lists: what papermill can write into a cell."""
+    out: dict[str, Any] = {}
+    for key, value in parameters.items():
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
+    return out
+
+
+def _failure(exc: Any, name: str, executed: Path) -> NotebookError:
+    cell = exc.cell_index + 1 if exc.cell_index is not None else "?"
+    source = (exc.source or "").strip().splitlines()
+    first = f" (`{source[0][:80]}`)" if source else ""
+    return NotebookError(
+        f"notebook {name} failed at cell {cell} of the executed notebook [In {exc.exec_count}]{first}: {exc.ename}: {exc.evalue}; "
+        f"the executed notebook with the full traceback is {executed}"
+    )
+
+
+#: Environment for the kernel: inline plots even when the caller runs headless (MPLBACKEND=Agg,
+#: as `make` sets it), and (unless set) no TensorFlow start-up chatter in the executed notebook.
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+@contextmanager
+def _kernel_env() -> Iterator[None]:
+    """Set :data:`KERNEL_ENV` while the kernel starts (it inherits this process's environment)."""
+    saved = {k: os.environ.get(k) for k in KERNEL_ENV}
+    os.environ["MPLBACKEND"] = KERNEL_ENV["MPLBACKEND"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", KERNEL_ENV["TF_CPP_MIN_LOG_LEVEL"])
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _read_metrics(output_dir: Path) -> dict[str, Any]:
+    path = output_dir / "metrics.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path} is not valid JSON ({exc}); the notebook must write it with json.dump") from exc
+
+
+def run(
+    name: str | Path,
+    parameters: dict[str, Any] | None = None,
+    output_dir: str | Path | None = None,
+    *,
+    directory: str | Path | None = None,
+    progress_bar: bool = True,
+    log_output: bool = False,
+    kernel_name: str = "python3",
+    cwd: str | Path | None = None,
+) -> NotebookRun:
+    """Execute notebook ``name`` with ``parameters`` into ``output_dir`` (default ``outputs/NAME``).
+
+    ``output_dir`` is also injected as the notebook's ``output_dir`` parameter (absolute path),
+    so the notebook's artifacts and its executed copy land in the same folder.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    path = resolve_notebook(name, directory)
+    params = dict(parameters or {})
+    _check_parameters(path, params)
+    out = Path(output_dir if output_dir is not None else Path("outputs") / path.stem).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if "output_dir" in notebook_parameters(path):
+        params["output_dir"] = str(out)
+    executed = out / f"{path.stem}.ipynb"
+    start = time.perf_counter()
+    try:
+        with _kernel_env():
+            papermill.execute_notebook(
+                str(path),
+                str(executed),
+                parameters=_jsonable(params),
+                kernel_name=kernel_name,
+                progress_bar=progress_bar,
+                log_output=log_output,
+                cwd=str(cwd) if cwd is not None else None,
+            )
+    except PapermillExecutionError as exc:
+        raise _failure(exc, path.stem, executed) from None
+    seconds = time.perf_counter() - start
+    return NotebookRun(path.stem, executed, out, params, seconds, _read_metrics(out))
+
+
+def prepare(name: str | Path, parameters: dict[str, Any], output_path: str | Path) -> Path:
+    """Write the notebook with ``parameters`` injected but not executed (papermill prepare-only)."""
+    import papermill
+
+    path = resolve_notebook(name)
+    _check_parameters(path, parameters)
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(path), str(output_path), parameters=_jsonable(parameters), prepare_only=True, kernel_name="python3"
+    )
+    return output_path

@@ -1,0 +1,27 @@
+"""The committed notebooks: all six present, outputs stripped, one parameters cell, small."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradelab.notebooks import check
+from tradelab.notebooks.build_inference import build
+from tradelab.notebooks.runner import NOTEBOOK_DIR, list_notebooks, notebook_parameters
+
+EXPECTED = ["00_data", "01_supervised", "02_sac", "03_ppo", "04_curriculum", "05_inference"]
+
+
+def test_all_six_notebooks_are_there():
+    assert [p.stem for p in list_notebooks()] == EXPECTED
+
+
+@pytest.mark.parametrize("path", list_notebooks(), ids=lambda p: p.stem)
+def test_committed_notebook_passes_the_lint_check(path):
+    assert check.check_notebook(path) == []
+    params = notebook_parameters(path)
+    assert {"output_dir", "smoke"} <= set(params)
+
+
+def test_inference_notebook_matches_its_builder(tmp_path):
+    built = build(tmp_path / "05_inference.ipynb")
+    assert built.read_text() == (NOTEBOOK_DIR / "05_inference.ipynb").read_text()
