@@ -22,7 +22,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(VENV)/bin/tradelab pipeline demo --output-dir outputs/demo
+	$(VENV)/bin/tradelab pipeline demo --output-dir outputs/demo --data-dir data/processed
 
 test: setup
 	$(PY) -m pytest -q tests

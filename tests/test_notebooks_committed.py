@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tradelab.notebooks import check
-from tradelab.notebooks.build_inference import build
+from tradelab.notebooks.build import build_all
 from tradelab.notebooks.runner import NOTEBOOK_DIR, list_notebooks, notebook_parameters
 
 EXPECTED = ["00_data", "01_supervised", "02_sac", "03_ppo", "04_curriculum", "05_inference"]
@@ -22,6 +22,9 @@ def test_committed_notebook_passes_the_lint_check(path):
     assert {"output_dir", "smoke"} <= set(params)
 
 
-def test_inference_notebook_matches_its_builder(tmp_path):
-    built = build(tmp_path / "05_inference.ipynb")
-    assert built.read_text() == (NOTEBOOK_DIR / "05_inference.ipynb").read_text()
+def test_committed_notebooks_match_their_sources(tmp_path):
+    built = build_all(tmp_path)
+    assert sorted(p.name for p in built) == sorted(f"{n}.ipynb" for n in EXPECTED)
+    for path in built:
+        assert path.read_text() == (NOTEBOOK_DIR / path.name).read_text(), f"rebuild: python -m tradelab.notebooks.build ({path.name})"
+

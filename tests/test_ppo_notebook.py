@@ -21,10 +21,3 @@ def test_ppo_notebook_smoke(tmp_path):
     # The TensorBoard plot cell drew its figure (an image output in the executed notebook).
     assert '"image/png"' in result.executed.read_text()
 
-
-def test_committed_notebooks_match_their_builder(tmp_path):
-    from tradelab.notebooks.runner import NOTEBOOK_DIR
-    from tradelab.training.build_notebooks import build
-
-    for path in build(tmp_path):
-        assert path.read_text() == (NOTEBOOK_DIR / path.name).read_text()

@@ -16,6 +16,9 @@ DESCRIPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", default="demo", help="pipeline name in the config")
     parser.add_argument("--output-dir", type=Path, default=Path("outputs/demo"), help="run folder")
+    parser.add_argument(
+        "--data-dir", type=Path, help="where 00_data writes processed_data.h5 and the parquets (default: RUN/processed)"
+    )
     parser.add_argument("--smoke", action="store_true", help="much smaller budgets (tests, quick checks)")
     parser.add_argument("--seed", type=int, default=0, help="seed passed to every notebook")
     parser.add_argument("--config", type=Path, help="pipeline YAML (default configs/pipeline.yaml)")
@@ -27,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
 
     info = run_pipeline(
         args.name, args.output_dir, smoke=args.smoke, seed=args.seed, config_path=args.config,
-        progress_bar=not args.quiet,
+        progress_bar=not args.quiet, data_dir=args.data_dir,
     )
     print(f"{args.name}: {len(info['stages'])} notebooks in {info['seconds']:.0f}s")
     print(f"report: {Path(info['run_dir']) / 'report.md'} (and report.html)")

@@ -10,7 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["write_notebook"]
+__all__ = ["write_notebook", "use_repo_root"]
+
+#: First lines of every notebook's first code cell: relative paths (data/processed, outputs/...)
+#: mean the repository root whether the kernel starts there (papermill, tests) or in notebooks/
+#: (JupyterLab).
+REPO_ROOT_LINES = "from tradelab.notebooks.authoring import use_repo_root\n\nuse_repo_root()"
+
+
+def use_repo_root() -> None:
+    """``chdir`` to the repository root when a kernel started in its ``notebooks/`` folder."""
+    import os
+
+    cwd = Path.cwd()
+    if cwd.name == "notebooks" and (cwd.parent / "lib" / "tradelab").is_dir():
+        os.chdir(cwd.parent)
 
 
 def write_notebook(path: str | Path, header: str, parameters: str, cells: Sequence[str]) -> Path:
@@ -26,9 +40,12 @@ def write_notebook(path: str | Path, header: str, parameters: str, cells: Sequen
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells.append(new_markdown_cell(header.strip()))
     nb.cells.append(new_code_cell(parameters.strip(), metadata={"tags": ["parameters"]}))
+    first_code = True
     for source in cells:
         source = source.strip()
         is_markdown = source.startswith(("# ", "## ", "### "))
+        if not is_markdown and first_code:
+            source, first_code = f"{REPO_ROOT_LINES}\n\n{source}", False
         nb.cells.append(new_markdown_cell(source) if is_markdown else new_code_cell(source))
     for i, cell in enumerate(nb.cells):  # stable ids keep diffs small
         cell["id"] = f"cell-{i:02d}"

@@ -1,11 +1,10 @@
-"""Write ``notebooks/05_inference.ipynb``: ``python -m tradelab.notebooks.build_inference``."""
+"""The source of ``notebooks/05_inference.ipynb`` (``python -m tradelab.notebooks.build``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tradelab.notebooks.authoring import write_notebook
-from tradelab.notebooks.runner import NOTEBOOK_DIR
 
 HEADER = """# 05 · Local inference from `agent_1_best.pt`
 
@@ -28,8 +27,7 @@ smoke = False  # True: trade only the last 300 bars (quick check)
 seed = 0  # seed (the backtest is deterministic)'''
 
 CELLS = [
-    """import os
-from pathlib import Path
+    """from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -38,8 +36,6 @@ from IPython.display import Image, display
 from tradelab.inference import load_checkpoint, run_inference
 from tradelab.utils import set_threads
 
-if Path.cwd().name == "notebooks":  # opened in JupyterLab: default paths are relative to the repo root
-    os.chdir(Path.cwd().parent)
 set_threads()
 out = Path(output_dir)""",
     "## What the checkpoint carries",
@@ -69,10 +65,6 @@ plt.tight_layout()""",
 ]
 
 
-def build(path: str | Path | None = None) -> Path:
-    """(Re)write the notebook; returns its path."""
-    return write_notebook(path or NOTEBOOK_DIR / "05_inference.ipynb", HEADER, PARAMETERS, CELLS)
-
-
-if __name__ == "__main__":
-    print(build())
+def build(folder: str | Path) -> list[Path]:
+    """Write ``05_inference.ipynb`` into ``folder``."""
+    return [write_notebook(Path(folder) / "05_inference.ipynb", HEADER, PARAMETERS, CELLS)]

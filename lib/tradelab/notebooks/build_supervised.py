@@ -1,4 +1,9 @@
-"""Write notebooks/01_supervised.ipynb with nbformat (via tradelab.notebooks.authoring)."""
+"""The source of ``notebooks/01_supervised.ipynb`` (``python -m tradelab.notebooks.build``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 from tradelab.notebooks.authoring import write_notebook
 
 HEADER = """# 01 · Morningstar: supervised multi-task model
@@ -62,5 +67,6 @@ print(sorted(p.name for p in run.iterdir()))
 latest''',
 ]
 
-if __name__ == "__main__":
-    print(write_notebook("notebooks/01_supervised.ipynb", HEADER, PARAMETERS, CELLS))
+def build(folder: str | Path) -> list[Path]:
+    """Write ``01_supervised.ipynb`` into ``folder``."""
+    return [write_notebook(Path(folder) / "01_supervised.ipynb", HEADER, PARAMETERS, CELLS)]

@@ -36,15 +36,17 @@ class Stage:
     """parameters injected into the notebook (templates already filled in)"""
 
 
-def _fill(value: Any, run_dir: Path, seed: int) -> Any:
+def _fill(value: Any, variables: dict[str, Any]) -> Any:
     if isinstance(value, str):
         if value == "{seed}":
-            return seed
-        return value.replace("{run_dir}", str(run_dir)).replace("{seed}", str(seed))
+            return variables["seed"]
+        for name, sub in variables.items():
+            value = value.replace("{" + name + "}", str(sub))
+        return value
     if isinstance(value, list):
-        return [_fill(v, run_dir, seed) for v in value]
+        return [_fill(v, variables) for v in value]
     if isinstance(value, dict):
-        return {k: _fill(v, run_dir, seed) for k, v in value.items()}
+        return {k: _fill(v, variables) for k, v in value.items()}
     return value
 
 
@@ -62,19 +64,26 @@ def load_stages(
     smoke: bool = False,
     seed: int = 0,
     config_path: str | Path | None = None,
+    data_dir: str | Path | None = None,
 ) -> list[Stage]:
-    """The stages of ``pipeline`` with smoke overrides applied and templates filled."""
+    """The stages of ``pipeline`` with smoke overrides applied and templates filled.
+
+    ``{data_dir}`` is where 00_data writes the processed stores and later stages read them:
+    ``data_dir`` when given (``make demo`` uses ``data/processed``), else ``run_dir/processed``.
+    """
     path = Path(config_path or PIPELINE_CONFIG)
     section = _section(load_yaml(path), pipeline, path)
     overrides = section.get("smoke", {}) if smoke else {}
     run_dir = Path(run_dir).resolve()
+    data_dir = Path(data_dir).resolve() if data_dir is not None else run_dir / "processed"
+    variables = {"run_dir": run_dir, "data_dir": data_dir, "seed": seed}
     stages = []
     for i, entry in enumerate(section["stages"]):
         if not isinstance(entry, dict) or "notebook" not in entry:
             raise ConfigError(f"{path}: {pipeline}.stages[{i}] needs a 'notebook' key, got {entry!r}")
         name = str(entry.get("name", entry["notebook"]))
         params = {**(entry.get("parameters") or {}), **(overrides.get(name) or {})}
-        stages.append(Stage(name, str(entry["notebook"]), _fill(params, run_dir, seed)))
+        stages.append(Stage(name, str(entry["notebook"]), _fill(params, variables)))
     unknown = sorted(set(overrides) - {s.name for s in stages})
     if unknown:
         raise ConfigError(f"{path}: {pipeline}.smoke names unknown stage(s) {unknown}; stages: {[s.name for s in stages]}")
@@ -118,6 +127,7 @@ def run_pipeline(
     seed: int = 0,
     config_path: str | Path | None = None,
     progress_bar: bool = True,
+    data_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run every stage in order into ``output_dir``, then write the report; returns ``pipeline.json``.
 
@@ -130,7 +140,7 @@ def run_pipeline(
     from tradelab.utils import run_metadata
 
     run_dir = Path(output_dir).resolve()
-    stages = load_stages(pipeline, run_dir, smoke, seed, config_path)
+    stages = load_stages(pipeline, run_dir, smoke, seed, config_path, data_dir)
     _clear_previous(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {

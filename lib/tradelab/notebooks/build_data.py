@@ -1,8 +1,7 @@
-"""Write ``notebooks/00_data.ipynb``: ``python -m tradelab.data.build_notebook [PATH]``."""
+"""The source of ``notebooks/00_data.ipynb`` (rebuild all notebooks: ``python -m tradelab.notebooks.build``)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 HEADER = """# 00 · Data: embedded real OHLCV → features, splits, stores
@@ -64,13 +63,8 @@ metrics''',
 ]
 
 
-def build(path: str | Path | None = None) -> Path:
-    """Write the notebook (default ``notebooks/00_data.ipynb`` at the repository root)."""
+def build(folder: str | Path) -> list[Path]:
+    """Write ``00_data.ipynb`` into ``folder``."""
     from tradelab.notebooks.authoring import write_notebook
 
-    path = Path(path) if path else Path(__file__).resolve().parents[3] / "notebooks" / "00_data.ipynb"
-    return write_notebook(path, HEADER, PARAMETERS, CELLS)
-
-
-if __name__ == "__main__":
-    print(build(sys.argv[1] if len(sys.argv) > 1 else None))
+    return [write_notebook(Path(folder) / "00_data.ipynb", HEADER, PARAMETERS, CELLS)]

@@ -1,11 +1,7 @@
-"""Write ``notebooks/03_ppo.ipynb`` and ``notebooks/04_curriculum.ipynb`` (nbformat, outputs stripped).
-
-    python -m tradelab.training.build_notebooks [FOLDER]
-"""
+"""The sources of ``notebooks/03_ppo.ipynb`` and ``04_curriculum.ipynb`` (``python -m tradelab.notebooks.build``)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from tradelab.notebooks.authoring import write_notebook
@@ -130,15 +126,9 @@ metrics["gate"]""",
 )
 
 
-def build(folder: str | Path | None = None) -> list[Path]:
-    """Write both notebooks into ``folder`` (default ``notebooks/``); returns their paths."""
-    from tradelab.notebooks.runner import NOTEBOOK_DIR
-
-    root = Path(folder) if folder else NOTEBOOK_DIR
+def build(folder: str | Path) -> list[Path]:
+    """Write both notebooks into ``folder``; returns their paths."""
+    root = Path(folder)
     return [write_notebook(root / "03_ppo.ipynb", **PPO_NOTEBOOK),
             write_notebook(root / "04_curriculum.ipynb", **CURRICULUM_NOTEBOOK)]
 
-
-if __name__ == "__main__":
-    for p in build(sys.argv[1] if len(sys.argv) > 1 else None):
-        print(p)
