@@ -34,6 +34,9 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/envs.py
+	$(PY) benchmarks/supervised_input.py
+	$(PY) benchmarks/sac.py --curve-episodes 0
+	$(PY) benchmarks/ppo.py
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks
