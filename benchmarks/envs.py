@@ -2,7 +2,9 @@
 
 One run prints a table: single-env steps/s, batched VecEnv per-env-step cost for N = 1, 8, 64, 1024,
 the reference env (per-step pandas ``.loc`` lookups, same fills and costs), and SB3 PPO training
-throughput with n_envs = 8 on DummyVecEnv vs the batched VecEnv plus the env share of PPO wall time.
+throughput with n_envs = 8 on DummyVecEnv vs the batched VecEnv plus the env share of PPO wall time,
+both with SB3's default small MlpPolicy (n_epochs 2) and with the V3 model tradelab trains
+(pi/vf 1024-512-256 tanh, n_epochs 20 and the other V3 hyperparameters; shorter rollout).
 Data: embedded real SPX daily OHLCV with tradelab features (scaled on the first 70 % of bars).
 
     .venv/bin/python benchmarks/envs.py [--quick]
@@ -126,9 +128,28 @@ def time_batched(data, feats, cfg, n_envs: int, env_steps: int) -> tuple[float, 
     return _per(start, cpu, steps * n_envs)
 
 
+def _v3_ppo_kwargs(n_steps: int, n_envs: int) -> dict:
+    """PPO keyword arguments of tradelab's V3 model (configs/ppo_v3.yaml defaults): network, epochs, lr, ...
+
+    The rollout is shorter than V3's 4096 steps per env to keep the benchmark short; the minibatch is
+    then the whole rollout (V3's 8192 exceeds it). The learner's cost per collected step is set by the
+    network and the epochs, which are V3's (``target_kl`` may stop an update early, as in training).
+    """
+    from tradelab.training.ppo import PPOParams, policy_kwargs
+
+    p = PPOParams()
+    return dict(learning_rate=p.learning_rate, n_steps=n_steps, batch_size=min(p.batch_size, n_steps * n_envs),
+                n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_range,
+                ent_coef=p.ent_coef, vf_coef=p.vf_coef, target_kl=p.target_kl, max_grad_norm=p.max_grad_norm,
+                policy_kwargs=policy_kwargs(p))
+
+
 def time_ppo(kind: str, data, feats, cfg, timesteps: int, n_envs: int = 8,
-             n_steps: int = 256) -> tuple[float, float, float]:
-    """(PPO env-steps/s wall, per CPU-second, % of learn() CPU time spent inside the VecEnv)."""
+             n_steps: int = 256, v3: bool = False) -> tuple[float, float, float]:
+    """(PPO env-steps/s wall, per CPU-second, % of learn() CPU time spent inside the VecEnv).
+
+    ``v3``: the V3 network and epochs (:func:`_v3_ppo_kwargs`) instead of SB3's default MlpPolicy.
+    """
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecEnvWrapper
 
@@ -150,7 +171,8 @@ def time_ppo(kind: str, data, feats, cfg, timesteps: int, n_envs: int = 8,
             Timed.spent += time.process_time() - start
 
     venv = Timed(make_vec_env(kind, data, feats, cfg, n_envs=n_envs, seed=0))
-    model = PPO("MlpPolicy", venv, n_steps=n_steps, batch_size=256, n_epochs=2, seed=0, device="cpu", verbose=0)
+    kwargs = _v3_ppo_kwargs(n_steps, n_envs) if v3 else dict(n_steps=n_steps, batch_size=256, n_epochs=2)
+    model = PPO("MlpPolicy", venv, seed=0, device="cpu", verbose=0, **kwargs)
     start, cpu = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=timesteps)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -194,6 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{kind:<12}{sps:>14,.0f}{sps_cpu:>13,.0f}{share:>14.2f}   target < {TARGETS['env_share_pct']} %")
     sps, sps_cpu, share = time_ppo("batched", data, feats, cfg, ts * 2, n_envs=256, n_steps=16)
     print(f"{'batched256':<12}{sps:>14,.0f}{sps_cpu:>13,.0f}{share:>14.2f}   (n_envs=256, n_steps=16: same rollout size x2)")
+    v3 = _v3_ppo_kwargs(256, 8)
+    ts_v3 = 8 * 256 * (2 if not args.quick else 1)
+    print(f"\nSB3 PPO with tradelab's V3 model (pi/vf {v3['policy_kwargs']['net_arch']['pi']} tanh, n_epochs "
+          f"{v3['n_epochs']}, target_kl {v3['target_kl']}, lr {v3['learning_rate']}; n_envs=8, n_steps=256, "
+          f"batch {v3['batch_size']}, {ts_v3} timesteps, 1 torch thread)")
+    print(f"{'vec env':<12}{'steps/s wall':>14}{'steps/CPU-s':>13}{'env % of CPU':>14}")
+    for kind in ("dummy", "batched"):
+        sps, sps_cpu, share = time_ppo(kind, data, feats, cfg, ts_v3, v3=True)
+        print(f"{kind + ' V3':<12}{sps:>14,.0f}{sps_cpu:>13,.0f}{share:>14.2f}   target < {TARGETS['env_share_pct']} %")
     return 0
 
 

@@ -7,6 +7,7 @@ rollout phase alone. The reference is the figure measured for the issue on this 
 with the same net on a DummyVecEnv of 4 gym-anytrading envs ≈ 245 steps/s; target ≥ 300 steps/s.
 
     .venv/bin/python benchmarks/ppo.py [--timesteps 2048] [--n-steps 512] [--n-epochs 10] [--repeats 2]
+        [--threads 1 2]
 
 Timings on a shared machine are noisy; the figures are printed, never hard-coded.
 """
@@ -84,18 +85,26 @@ def main() -> None:
     parser.add_argument("--n-epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--n-envs", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="torch thread counts to measure side by side (e.g. 1 2); tradelab's default is 1")
     parser.add_argument("--repeats", type=int, default=2, help="alternating runs per kind; the best is kept")
     args = parser.parse_args()
-    set_threads(args.threads)
+    for threads in args.threads:
+        run(args, threads)
+
+
+def run(args: argparse.Namespace, threads: int) -> None:
+    """One table (both vec envs) with ``threads`` torch threads."""
+    set_threads(threads)
     cfg = PPOV3Config.from_yaml(None, **{
         "ppo.n_steps": args.n_steps, "ppo.n_epochs": args.n_epochs, "ppo.batch_size": args.batch_size,
-        "training.n_envs": args.n_envs, "training.device": "cpu", "training.threads": args.threads})
+        "training.n_envs": args.n_envs, "training.device": "cpu", "training.threads": threads})
     d = cfg.data
     prepared = prepare_data(d.assets, fractions=d.fractions, min_overlap=d.min_overlap, splits=("train",))
-    print(f"PPO V3 net pi/vf {list(cfg.ppo.net_arch_pi)} tanh; assets {prepared.assets}; n_envs {args.n_envs}, "
+    print(f"\nPPO V3 net pi/vf {list(cfg.ppo.net_arch_pi)} tanh; assets {prepared.assets}; n_envs {args.n_envs}, "
           f"n_steps {args.n_steps}, batch {args.batch_size}, n_epochs {args.n_epochs}, target_kl "
-          f"{cfg.ppo.target_kl}; {args.timesteps} timed steps, torch threads {args.threads}, CPU")
+          f"{cfg.ppo.target_kl}; {args.timesteps} timed steps, torch threads {threads}, CPU "
+          f"(machine load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     runs: dict[str, list[dict[str, float]]] = {"batched": [], "dummy": []}
     for _ in range(args.repeats):  # alternate so both kinds see the same machine load
         for kind in runs:
@@ -111,7 +120,8 @@ def main() -> None:
     print(f"observation width {rows['batched']['obs_dim']:.0f} (window x max_assets x features + state); "
           "the first 1024-unit layers of pi and vf dominate both rollouts and updates")
     print(f"batched / dummy learn speed-up: {best / rows['dummy']['learn_steps_s']:.2f}x; target >= "
-          f"{TARGET_STEPS_S:.0f} steps/s: {'met' if best >= TARGET_STEPS_S else 'NOT met'} ({best:.1f})")
+          f"{TARGET_STEPS_S:.0f} steps/s: {'met' if best >= TARGET_STEPS_S else 'NOT met'} ({best:.1f}, "
+          f"{threads} torch thread{'s' if threads > 1 else ''})")
 
 
 if __name__ == "__main__":

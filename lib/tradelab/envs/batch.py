@@ -7,8 +7,10 @@ Two observation layouts share the engine:
 * ``"portfolio"``: window features of every slot (``window × max_assets × F``), then per slot
   exposure, unrealised PnL, time in position and the mask (``4 × max_assets``), then the cash fraction.
 
-There is no Python loop over environments in :meth:`BatchCore.step`; only environments whose
-episode ends are reset one by one (each draws from its own seeded generator, as a single env would).
+There is no Python loop over environments in :meth:`BatchCore.step` (it runs
+:class:`~tradelab.envs.inplace.InplaceTransition`, the in-place form of ``core.transition``, and
+gathers observation rows from a precomputed table); only environments whose episode ends are reset
+one by one (each draws from its own seeded generator, as a single env would).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from tradelab.envs.config import TradingEnvConfig
-from tradelab.envs.core import ARRAY_OPS, ARRAY_OPS_1, SCALAR_OPS, Account, CoreParams, transition
+from tradelab.envs.core import SCALAR_OPS, Account, CoreParams
+from tradelab.envs.inplace import InplaceTransition
 from tradelab.envs.market import Market, draw_episode
 from tradelab.envs.rewards import running_sharpe
 
@@ -54,17 +57,34 @@ class BatchCore:
         self.ep_return = np.zeros(self.n_envs)
         self.ep_length = np.zeros(self.n_envs, dtype=np.int64)
         self.rngs: list[np.random.Generator | None] = [None] * self.n_envs
-        self.ops = ARRAY_OPS_1 if self.n_slots == 1 else ARRAY_OPS
+        self.transition = InplaceTransition(self.n_envs, self.n_slots, self.params)
+        shape = (self.n_envs, self.n_slots)
+        self._bars = [np.empty(shape) for _ in range(4)]  # open, close at t+1; atr_ratio, inv_dv at t
+        self._day = np.empty(self.n_envs, dtype=np.int64)
+        self._t1 = np.empty(self.n_envs, dtype=np.int64)
+        state = np.empty((self.n_envs, 4) if layout == "single" else (self.n_envs, self.n_slots, 4))
+        if layout != "single":
+            state[:, :, 3] = self.mask
+        self._obs_buf = (np.empty((self.n_envs, 1)), np.empty(shape), np.empty(shape), state)
 
     def reset_rows(self, rows: np.ndarray | list[int], seeds: list[int | None] | None = None) -> None:
         """Start new episodes in ``rows`` (re-seeding a row's generator when its seed is given)."""
         rows = np.asarray(rows, dtype=np.int64)
+        cfg, n_bars, rngs = self.config, self.market.n_bars, self.rngs
         for k, i in enumerate(rows.tolist()):
             seed = None if seeds is None else seeds[k]
-            if seed is not None or self.rngs[i] is None:
-                self.rngs[i] = seeding.np_random(seed)[0]
-            self.t[i], self.end[i] = draw_episode(self.rngs[i], self.config.episode_lengths, self.market.n_bars,
-                                                  self.config.window, self.eval_mode)
+            if seed is not None or rngs[i] is None:
+                rngs[i] = seeding.np_random(seed)[0]
+        if len(rows) and not self.eval_mode and len(cfg.episode_lengths) == 1:
+            # draw_episode's calls for one episode length, without its per-row overhead
+            length = min(int(cfg.episode_lengths[0]), n_bars - cfg.window)
+            low, high = cfg.window - 1, n_bars - 1 - length + 1
+            starts = np.array([rngs[i].integers(low, high) for i in rows.tolist()], dtype=np.int64)
+            self.t[rows], self.end[rows] = starts, starts + length
+        elif len(rows):
+            bounds = [draw_episode(rngs[i], cfg.episode_lengths, n_bars, cfg.window, self.eval_mode)
+                      for i in rows.tolist()]
+            self.t[rows], self.end[rows] = np.array(bounds, dtype=np.int64).T
         self.acct.reset_rows(rows, self.config.initial_cash)
         self.ep_return[rows] = 0.0
         self.ep_length[rows] = 0
@@ -84,11 +104,16 @@ class BatchCore:
         m, t = self.market, self.t
         if (t >= self.end).any():
             raise RuntimeError("step() on an ended episode; reset those envs first")
-        t1 = t + 1
-        reward = transition(self.acct, self.weights(actions), m.open.take(t1, axis=0), m.close.take(t1, axis=0),
-                            m.atr_ratio.take(t, axis=0), m.inv_dv.take(t, axis=0), m.day.take(t1)[:, None],
-                            self.params, self.ops)[:, 0]
-        self.t = t1
+        t1 = np.add(t, 1, out=self._t1)
+        open_, close, atr_ratio, inv_dv = self._bars
+        m.open.take(t1, axis=0, out=open_)
+        m.close.take(t1, axis=0, out=close)
+        m.atr_ratio.take(t, axis=0, out=atr_ratio)
+        m.inv_dv.take(t, axis=0, out=inv_dv)
+        m.day.take(t1, out=self._day)
+        reward = self.transition(self.acct, self.weights(actions), open_, close, atr_ratio, inv_dv,
+                                 self._day[:, None])[:, 0]
+        self._t1, self.t = t, t1
         self.ep_return += reward
         self.ep_length += 1
         terminated = self.acct.equity[:, 0] <= 0.0
@@ -97,6 +122,8 @@ class BatchCore:
 
     def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Observations (float32, ``(len(rows), obs_dim)``) at each env's current bar."""
+        if rows is None and self._table is not None:
+            return self._observe_all()
         a = self.acct
         sel = slice(None) if rows is None else rows
         t = self.t[sel]
@@ -121,6 +148,31 @@ class BatchCore:
             obs[:, self.n_window:] = np.concatenate([state, cash], axis=1)
         return obs
 
+    def _observe_all(self) -> np.ndarray:
+        """:meth:`observe` for every env: one row gather, state columns computed into a float64 buffer."""
+        a, t = self.acct, self.t
+        obs = np.take(self._table, t, axis=0)
+        eq, c, tmp, state = self._obs_buf
+        np.maximum(a.equity, 1e-9, out=eq)
+        self.market.close.take(t, axis=0, out=c)
+        single = self.layout == "single"
+        # columns: single (pos, cash, upnl, tip); portfolio per slot (pos, upnl, tip, mask), then cash
+        pos, upnl, tip = (state[:, k:k + 1] for k in (0, 2, 3)) if single else (state[:, :, k] for k in range(3))
+        np.multiply(a.shares, c, out=pos)
+        np.divide(pos, eq, out=pos)
+        np.subtract(c, a.avg_price, out=tmp)
+        np.multiply(a.shares, tmp, out=upnl)
+        np.divide(upnl, eq, out=upnl)
+        np.add(a.held, self.config.window, out=tmp)
+        np.divide(a.held, tmp, out=tip)
+        if single:
+            np.divide(a.cash, eq, out=state[:, 1:2])
+            obs[:, self.n_window:] = state
+        else:
+            obs[:, self.n_window:-1] = state.reshape(self.n_envs, -1)
+            np.divide(a.cash[:, 0], eq[:, 0], out=obs[:, -1], casting="same_kind")
+        return obs
+
     def info(self, i: int) -> dict:
         """The single-env ``info`` metrics of env ``i``."""
         a = self.acct
@@ -140,3 +192,21 @@ class BatchCore:
             "cash": float(a.cash[i, 0]),
             "bar": int(self.t[i]),
         }
+
+    def infos(self, rows: np.ndarray) -> list[dict]:
+        """:meth:`info` of several envs at once (array maths, same values: IEEE ops throughout)."""
+        from tradelab.envs.core import ARRAY_OPS
+
+        a, t = self.acct, self.t[rows]
+        equity = a.equity[rows, 0]
+        sharpe = running_sharpe(a.sum_r[rows, 0], a.sum_r2[rows, 0], a.n_steps[rows, 0],
+                                self.params.reward.sqrt_periods, ARRAY_OPS)
+        exposure = a.shares[rows] * self.market.close[t] / np.maximum(equity, 1e-9)[:, None]
+        exposure = exposure[:, 0].tolist() if self.layout == "single" else exposure[:, : self.market.n_active].tolist()
+        total_return = equity / self.config.initial_cash - 1.0
+        cols = (equity.tolist(), total_return.tolist(), sharpe.tolist(), a.max_dd[rows, 0].tolist(),
+                a.n_trades[rows, 0].astype(np.int64).tolist(), a.costs_paid[rows, 0].tolist(), exposure,
+                a.cash[rows, 0].tolist(), t.tolist())
+        keys = ("equity", "total_return", "sharpe_ratio", "max_drawdown", "n_trades", "costs_paid", "position",
+                "cash", "bar")
+        return [dict(zip(keys, values)) for values in zip(*cols)]

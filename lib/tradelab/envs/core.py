@@ -4,7 +4,9 @@ The same functions run on Python floats (the single-asset env: fast, ~µs per st
 arrays shaped ``(n_envs, n_assets)`` / ``(n_envs, 1)`` (portfolio env and the batched VecEnvs).
 An ``Ops`` bundle supplies the few operations that differ (``where``, ``sqrt``, sums over assets).
 Only IEEE-exact operations (+ − × ÷ sqrt, comparisons) enter the account state, so the scalar and
-the array paths give bit-identical equity curves.
+the array paths give bit-identical equity curves. The batched envs step with
+:class:`tradelab.envs.inplace.InplaceTransition`, the same operations on preallocated buffers
+(tested bit-identical to :func:`transition` on arrays).
 """
 
 from __future__ import annotations

@@ -135,7 +135,9 @@ def draw_episode(rng: np.random.Generator, lengths: tuple[int, ...], n_bars: int
     """
     if eval_mode:
         return 0, n_bars - 1
-    length = min(int(lengths[int(rng.integers(len(lengths)))]), n_bars - window)
+    # integers(1) draws nothing from the generator (always 0): skipping it keeps the stream identical
+    pick = int(rng.integers(len(lengths))) if len(lengths) > 1 else 0
+    length = min(int(lengths[pick]), n_bars - window)
     start = int(rng.integers(window - 1, n_bars - 1 - length + 1))
     return start, start + length
 

@@ -67,12 +67,12 @@ class BatchedVecEnv(VecEnv):
         rows = np.flatnonzero(dones)
         self._dirty = rows.tolist()
         if len(rows):
-            for i in self._dirty:
-                info = core.info(i)
-                info["terminal_observation"] = obs[i].copy()
+            elapsed = round(time.time() - self._started, 6)
+            terminal = obs[rows].copy()
+            for k, (i, info) in enumerate(zip(self._dirty, core.infos(rows))):
+                info["terminal_observation"] = terminal[k]
                 info["TimeLimit.truncated"] = bool(truncated[i])
-                info["episode"] = {"r": float(core.ep_return[i]), "l": int(core.ep_length[i]),
-                                   "t": round(time.time() - self._started, 6)}
+                info["episode"] = {"r": float(core.ep_return[i]), "l": int(core.ep_length[i]), "t": elapsed}
                 self._infos[i] = info
             core.reset_rows(rows)
             obs[rows] = core.observe(rows)
