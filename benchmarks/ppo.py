@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
+from tradelab.config import CONFIG_DIR  # noqa: E402
 from tradelab.training.multiasset import prepare_data  # noqa: E402
 from tradelab.training.ppo import PPOV3Config, build_model, make_train_env  # noqa: E402
 from tradelab.utils import set_threads  # noqa: E402
@@ -96,7 +97,7 @@ def main() -> None:
 def run(args: argparse.Namespace, threads: int) -> None:
     """One table (both vec envs) with ``threads`` torch threads."""
     set_threads(threads)
-    cfg = PPOV3Config.from_yaml(None, **{
+    cfg = PPOV3Config.from_yaml(CONFIG_DIR / "ppo_v3.yaml", **{
         "ppo.n_steps": args.n_steps, "ppo.n_epochs": args.n_epochs, "ppo.batch_size": args.batch_size,
         "training.n_envs": args.n_envs, "training.device": "cpu", "training.threads": threads})
     d = cfg.data

@@ -142,7 +142,7 @@ class PPOV3Config(ConfigBase):
 
     data: DataSection = field(default_factory=DataSection)
     """assets and split"""
-    env: dict[str, Any] = field(default_factory=lambda: {"window": 30, "episode_lengths": [256], "max_assets": 3})
+    env: dict[str, Any] = field(default_factory=lambda: {"window": 5, "episode_lengths": [256], "max_assets": 3})
     """TradingEnvConfig keys for the PortfolioEnv"""
     ppo: PPOParams = field(default_factory=PPOParams)
     """PPO hyperparameters"""
