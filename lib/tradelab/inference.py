@@ -40,27 +40,9 @@ class InferenceData:
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a SAC ``.pt`` with weights-only loading and check it carries the inference spec."""
-    import torch
+    from tradelab.agents.checkpoint import read_checkpoint
 
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path} (pass the agent_1_best.pt file itself)")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
-        raise CheckpointError(
-            f"{path} is not a weights-only tradelab SAC checkpoint ({type(exc).__name__}: {exc}); "
-            "re-download it or re-save it with SACAgent.save"
-        ) from exc
-    if not isinstance(ckpt, dict):
-        raise CheckpointError(f"{path}: expected a dict checkpoint, got {type(ckpt).__name__}")
-    missing = [k for k in REQUIRED_KEYS if k not in ckpt]
-    if missing:
-        raise CheckpointError(
-            f"{path}: missing field(s) {missing}; it was not written by tradelab's SACAgent.save "
-            "(a .zip is an SB3/PPO model: use its own evaluation)"
-        )
-    return ckpt
+    return read_checkpoint(path, "cpu", required=REQUIRED_KEYS)
 
 
 def load_agent(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:

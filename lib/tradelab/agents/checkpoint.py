@@ -61,8 +61,13 @@ def checkpoint_dict(agent: SACAgent, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_checkpoint(path: str | Path, device: str = "cpu") -> dict[str, Any]:
-    """``torch.load(..., weights_only=True)`` with clear errors for missing/foreign/corrupt files."""
+def read_checkpoint(
+    path: str | Path, device: str = "cpu", required: tuple[str, ...] = ("format_version", "sac_config")
+) -> dict[str, Any]:
+    """``torch.load(..., weights_only=True)`` with clear errors for missing/foreign/corrupt files.
+
+    ``required``: top-level fields the caller needs (inference asks for the feature/scaler spec too).
+    """
     import torch
 
     from tradelab.agents.sac import FORMAT_VERSION
@@ -74,12 +79,19 @@ def read_checkpoint(path: str | Path, device: str = "cpu") -> dict[str, Any]:
         ckpt = torch.load(path, map_location=device, weights_only=True)
     except _LOAD_ERRORS as exc:
         raise CheckpointError(
-            f"{path} cannot be loaded with torch.load(weights_only=True): {str(exc).splitlines()[0]}; "
-            "it is corrupted or holds pickled objects: use a .pt written by SACAgent.save"
+            f"{path} is not a weights-only tradelab SAC checkpoint: torch.load(weights_only=True) failed "
+            f"({str(exc).splitlines()[0]}); it is corrupted or holds pickled objects: use a .pt written by "
+            "SACAgent.save"
         ) from exc
-    if not isinstance(ckpt, dict) or "format_version" not in ckpt or "sac_config" not in ckpt:
-        raise CheckpointError(f"{path} is not a tradelab SAC checkpoint (no format_version/sac_config)")
-    if int(ckpt["format_version"]) > FORMAT_VERSION:
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(f"{path}: expected a dict checkpoint, got {type(ckpt).__name__}")
+    missing = [k for k in required if k not in ckpt]
+    if missing:
+        raise CheckpointError(
+            f"{path}: missing field(s) {missing}; it was not written by tradelab's SACAgent.save "
+            "(a .zip is an SB3/PPO model: use its own evaluation)"
+        )
+    if int(ckpt.get("format_version", 0)) > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: field format_version is {ckpt['format_version']}, this tradelab reads <= {FORMAT_VERSION}; "
             "upgrade tradelab"
