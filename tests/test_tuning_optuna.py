@@ -14,7 +14,7 @@ import pytest
 from test_curriculum_stages import TINY_SETS, write_curriculum
 
 import tradelab.training.multiasset as multiasset
-from tradelab.cli.train_ppo import parse_sets
+from tradelab.config import parse_sets
 from tradelab.errors import ConfigError
 from tradelab.training.curriculum import load_curriculum, stage_ppo_config
 from tradelab.training.tuning import make_storage, tune

@@ -18,7 +18,7 @@ import yaml
 
 from tradelab.errors import ConfigError
 
-__all__ = ["ConfigBase", "load_yaml", "from_dict", "to_dict", "parse_value", "set_dotted", "CONFIG_DIR"]
+__all__ = ["ConfigBase", "load_yaml", "from_dict", "to_dict", "parse_value", "parse_sets", "set_dotted", "CONFIG_DIR"]
 
 #: ``configs/`` at the repository root (the defaults shipped with tradelab).
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -44,6 +44,17 @@ def parse_value(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return text
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """Command-line ``--set`` items: ``["ppo.n_steps=64", ...]`` → ``{"ppo.n_steps": 64}`` (YAML values)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set ppo.learning_rate=1e-4")
+        out[key.strip()] = parse_value(value)
+    return out
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:

@@ -26,26 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
 
 
-def _overrides(pairs: list[str]) -> dict:
-    from tradelab.config import parse_value
-    from tradelab.errors import ConfigError
-
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. costs.spread_bps=1")
-        key, value = pair.split("=", 1)
-        out[key.strip()] = parse_value(value)
-    return out
-
-
 def main(args: argparse.Namespace) -> int:
+    from tradelab.config import parse_sets
     from tradelab.data.store import read_processed_h5
     from tradelab.envs.config import TradingEnvConfig
     from tradelab.evaluation.report import evaluate_against_baselines
     from tradelab.features.scaling import FeatureScaler
 
-    config = TradingEnvConfig.from_yaml(args.config, **_overrides(args.set))
+    config = TradingEnvConfig.from_yaml(args.config, **parse_sets(args.set))
     store = read_processed_h5(args.h5_path)
     asset = next((a for a in store.assets if a.lower() == args.asset.lower()), args.asset)
     data = store.frame(args.split, asset)

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from tradelab.cli.train_ppo import parse_sets
+    from tradelab.config import parse_sets
     from tradelab.training.curriculum import load_curriculum, run_seeds, run_stage, smoke_curriculum
 
     cur, overrides = load_curriculum(args.config), {}

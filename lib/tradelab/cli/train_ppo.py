@@ -7,8 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from tradelab.config import CONFIG_DIR, parse_value
-from tradelab.errors import ConfigError
+from tradelab.config import CONFIG_DIR, parse_sets, parse_value
 
 HELP = "train PPO V3 (SB3) on the portfolio env; every config key can be overridden"
 DESCRIPTION = (
@@ -16,17 +15,6 @@ DESCRIPTION = (
     "model on validation, the final model (+ scalers, config) and, at the end, the test backtest beside "
     "the baselines at 0/1/2x costs. Any config key: --SECTION.KEY VALUE or --set SECTION.KEY=VALUE."
 )
-
-
-def parse_sets(items: list[str] | None) -> dict[str, Any]:
-    """``["ppo.n_steps=64", ...]`` → ``{"ppo.n_steps": 64}`` (values parsed as YAML)."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set ppo.learning_rate=1e-4")
-        out[key.strip()] = parse_value(value)
-    return out
 
 
 def _keys(cls: type, prefix: str) -> list[str]:

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tradelab.cli.train_ppo import parse_sets
+    from tradelab.config import parse_sets
     from tradelab.training.curriculum import load_curriculum, predecessor, stage_ppo_config
     from tradelab.training.tuning import tune
     from tradelab.utils import atomic_write_json

@@ -209,9 +209,9 @@ def pull(
 ) -> Path:
     """Download the outputs into ``out_root/<slug>/v<N>/`` (``--force``), check them, write a manifest."""
     cli = cli or KaggleCLI()
+    ref = kernel_ref(slug, out_root)  # keeps an explicit owner/slug as given
     slug = slug.split("/", 1)[-1]
     state = load_state(slug, out_root) if _state_path(slug, out_root).is_file() else {}
-    ref = state.get("ref") or kernel_ref(slug, out_root)
     version = version if version is not None else state.get("version")
     if expected is None:
         expected = list(state.get("spec", {}).get("expected_outputs", []))

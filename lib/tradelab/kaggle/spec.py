@@ -117,11 +117,6 @@ class KaggleSpec(ConfigBase):
         """The kernel's slug (``slug`` or derived from the workflow)."""
         return self.slug or slugify(f"tradelab-{self.workflow}")
 
-    @property
-    def title(self) -> str:
-        """A title whose slugify() is the slug, as Kaggle requires."""
-        return self.kernel_slug.replace("-", " ")
-
     def notebook_path(self, root: Path | None = None) -> Path:
         """The workflow notebook on disk."""
         if self.notebook:

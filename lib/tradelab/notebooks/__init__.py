@@ -4,9 +4,8 @@ from tradelab.notebooks.runner import (
     NotebookRun,
     list_notebooks,
     notebook_parameters,
-    prepare,
     resolve_notebook,
     run,
 )
 
-__all__ = ["NotebookRun", "list_notebooks", "notebook_parameters", "prepare", "resolve_notebook", "run"]
+__all__ = ["NotebookRun", "list_notebooks", "notebook_parameters", "resolve_notebook", "run"]

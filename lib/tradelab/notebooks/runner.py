@@ -25,7 +25,6 @@ __all__ = [
     "NotebookRun",
     "list_notebooks",
     "notebook_parameters",
-    "prepare",
     "resolve_notebook",
     "run",
 ]
@@ -201,17 +200,3 @@ def run(
         raise _failure(exc, path.stem, executed) from None
     seconds = time.perf_counter() - start
     return NotebookRun(path.stem, executed, out, params, seconds, _read_metrics(out))
-
-
-def prepare(name: str | Path, parameters: dict[str, Any], output_path: str | Path) -> Path:
-    """Write the notebook with ``parameters`` injected but not executed (papermill prepare-only)."""
-    import papermill
-
-    path = resolve_notebook(name)
-    _check_parameters(path, parameters)
-    output_path = Path(output_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(path), str(output_path), parameters=_jsonable(parameters), prepare_only=True, kernel_name="python3"
-    )
-    return output_path
