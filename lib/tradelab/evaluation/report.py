@@ -49,8 +49,28 @@ def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
     Returns the ``metrics.json`` content. Use it on the TEST split once, at the end of a run.
     """
     cfg = config or TradingEnvConfig()
-    out = Path(out_dir)
     strategies = _strategies(policy, name, data, cfg, seed)
+    focus = name if policy is not None else None
+    label = f"{title} " if title else ""
+    meta = {
+        "n_bars": len(data), "start": data.index[0].isoformat(), "end": data.index[-1].isoformat(),
+        "frequency": infer_frequency(data.index) if len(data) >= 3 else None,
+        "periods_per_year": annualisation(data.index),
+    }
+    titles = (f"{label}equity (1x costs)", f"{label}drawdown (1x costs)", f"{label}position")
+    return write_strategy_report(strategies, data, features, cfg, out_dir, cost_multipliers, focus, titles, meta)
+
+
+def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, cfg: Any, out_dir: str | Path,
+                          cost_multipliers: Sequence[float], focus: str | None, titles: tuple[str, str, str],
+                          meta: dict[str, Any]) -> dict[str, Any]:
+    """Backtest every strategy at each cost multiplier (1× always) and write the run's report files.
+
+    ``metrics.json`` ({strategy: metrics} at 1× plus ``by_cost``), ``equity.csv``, the equity /
+    drawdown / position PNGs (``titles``) and ``report_meta.json`` (``meta`` plus the run's settings).
+    ``data``/``features`` are one asset's frames or, for the portfolio env, dicts of them.
+    """
+    out = Path(out_dir)
     multipliers = sorted({float(m) for m in cost_multipliers} | {1.0})
     results: dict[float, dict[str, BacktestResult]] = {
         m: {key: backtest(pol, data, features, cfg, m, key) for key, pol in strategies.items()} for m in multipliers
@@ -63,17 +83,12 @@ def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
     positions = pd.DataFrame({key: res.equity["position"] for key, res in one.items()})
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_text(out / "equity.csv", equity.to_csv(index_label="timestamp"))
-    focus = name if policy is not None else None
-    label = f"{title} " if title else ""
-    plot_equity(equity, out / "equity.png", f"{label}equity (1x costs)", focus=focus)
-    plot_drawdown(equity, out / "drawdown.png", f"{label}drawdown (1x costs)")
+    plot_equity(equity, out / "equity.png", titles[0], focus=focus)
+    plot_drawdown(equity, out / "drawdown.png", titles[1])
     shown = [c for c in (focus, "sma_crossover", "buy_and_hold") if c]
-    plot_positions(positions[shown], out / "position.png", f"{label}position")
+    plot_positions(positions[shown], out / "position.png", titles[2])
     atomic_write_json(out / "report_meta.json", {
-        "n_bars": len(data), "start": data.index[0].isoformat(), "end": data.index[-1].isoformat(),
-        "frequency": infer_frequency(data.index) if len(data) >= 3 else None,
-        "periods_per_year": annualisation(data.index),
-        "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
+        **meta, "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
         "strategies": list(strategies),
     })
     return metrics

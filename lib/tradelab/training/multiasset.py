@@ -221,13 +221,10 @@ def evaluate_portfolio_against_baselines(policy: Any, data: dict[str, pd.DataFra
     ``report_meta.json``); each baseline (buy-and-hold, flat, SMA crossover, random) holds an equal
     share of every asset, run through the same PortfolioEnv, fills and costs as the agent.
     """
-    from tradelab.evaluation.backtest import backtest
     from tradelab.evaluation.baselines import baseline_exposures
-    from tradelab.evaluation.plots import plot_drawdown, plot_equity, plot_positions
-    from tradelab.evaluation.report import cost_key
-    from tradelab.utils import atomic_write_json, atomic_write_text
+    from tradelab.evaluation.report import write_strategy_report
 
-    out, assets = Path(out_dir), list(data)
+    assets = list(data)
     n_bars = len(data[assets[0]])
     per_asset = {a: baseline_exposures(data[a], long_only=config.long_only, seed=seed) for a in assets}
     strategies: dict[str, Any] = {name: policy}
@@ -236,22 +233,8 @@ def evaluate_portfolio_against_baselines(policy: Any, data: dict[str, pd.DataFra
         for j, a in enumerate(assets):
             weights[:, j] = np.asarray(per_asset[a][base], dtype=float).reshape(-1) / len(assets)
         strategies[base] = weights
-    mults = sorted({float(m) for m in cost_multipliers} | {1.0})
-    results = {m: {k: backtest(p, data, features, config, m, k) for k, p in strategies.items()} for m in mults}
-    metrics: dict[str, Any] = {k: r.metrics for k, r in results[1.0].items()}
-    asked = {float(c) for c in cost_multipliers}
-    metrics["by_cost"] = {cost_key(m): {k: r.metrics for k, r in results[m].items()} for m in mults if m in asked}
-    equity = pd.DataFrame({k: r.equity["equity"] for k, r in results[1.0].items()})
-    positions = pd.DataFrame({k: r.equity["position"] for k, r in results[1.0].items()})
-    atomic_write_json(out / "metrics.json", metrics)
-    atomic_write_text(out / "equity.csv", equity.to_csv(index_label="timestamp"))
-    plot_equity(equity, out / "equity.png", f"{name} vs equal-weight baselines (1x costs)", focus=name)
-    plot_drawdown(equity, out / "drawdown.png", "drawdown (1x costs)")
-    plot_positions(positions[[name, "sma_crossover", "buy_and_hold"]], out / "position.png", "gross position")
     index = data[assets[0]].index
-    atomic_write_json(out / "report_meta.json", {
-        "assets": assets, "n_bars": n_bars, "start": index[0].isoformat(), "end": index[-1].isoformat(),
-        "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": config.to_dict(),
-        "strategies": list(strategies), "baselines": "equal share of each asset's baseline exposure",
-    })
-    return metrics
+    meta = {"assets": assets, "n_bars": n_bars, "start": index[0].isoformat(), "end": index[-1].isoformat(),
+            "baselines": "equal share of each asset's baseline exposure"}
+    titles = (f"{name} vs equal-weight baselines (1x costs)", "drawdown (1x costs)", "gross position")
+    return write_strategy_report(strategies, data, features, config, out_dir, cost_multipliers, name, titles, meta)
