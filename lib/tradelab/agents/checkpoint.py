@@ -144,24 +144,13 @@ def save_replay_buffer(model: Any, path: str | Path) -> Path:
 
 def _atomic_torch_save(data: Any, path: str | Path) -> Path:
     """torch.save straight into a temp file beside ``path``, then rename (no second copy in memory)."""
-    import os
-    import tempfile
-
     import torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from tradelab.utils.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        torch.save(data, tmp)
+    return Path(path)
 
 
 def load_replay_buffer(model: Any, path: str | Path) -> None:

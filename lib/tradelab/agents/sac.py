@@ -25,7 +25,6 @@ The replay buffer is saved beside a checkpoint (``save_replay_buffer``), tensors
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ import numpy as np
 
 from tradelab.config import ConfigBase
 from tradelab.errors import CheckpointError, ConfigError, DataError
-from tradelab.utils import atomic_write_bytes, resolve_device
+from tradelab.utils import resolve_device
 
 __all__ = ["SACConfig", "SACAgent", "FORMAT_VERSION", "AGENT_VARIANTS"]
 
@@ -221,13 +220,9 @@ class SACAgent:
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write one weights-only ``.pt`` atomically (format in the module docstring)."""
-        import torch
+        from tradelab.agents.checkpoint import _atomic_torch_save, checkpoint_dict
 
-        from tradelab.agents.checkpoint import checkpoint_dict
-
-        buf = io.BytesIO()
-        torch.save(checkpoint_dict(self, extra if extra is not None else self.extra), buf)
-        return atomic_write_bytes(path, buf.getvalue())
+        return _atomic_torch_save(checkpoint_dict(self, extra if extra is not None else self.extra), path)
 
     def load(self, path: str | Path, device: str | None = None) -> SACAgent:
         """Load a ``.pt`` written by :meth:`save` (``weights_only=True``); returns ``self``."""

@@ -138,7 +138,6 @@ def build_processed(
         spec = {**common, "asset": n, **{k: v for k, v in per_asset[n].items() if k != "scaler"}}
         parquets[n] = str(store.write_final_parquet(store.final_parquet_path(out_dir, n), b["final"], spec))
     spec_path = atomic_write_json(out_dir / SPEC_NAME, {**common, "assets": per_asset, "run": run_metadata()})
-    spec_path.chmod(0o644)  # mkstemp creates 0600; the store is meant to be shared
     return {
         "out_dir": str(out_dir),
         "h5": str(h5_path),

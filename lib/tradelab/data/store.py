@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 from tradelab.data.split import SPLITS
 from tradelab.data.validate import OHLCV_COLUMNS
 from tradelab.errors import DataError
+from tradelab.utils.io import atomic_path
 
 __all__ = [
     "DEFAULT_PROCESSED_DIR", "H5_NAME", "FORMAT_VERSION", "REQUIRED_METADATA", "ProcessedData",
@@ -65,38 +65,30 @@ def write_processed_h5(path: str | Path, splits: dict[str, dict[str, pd.DataFram
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = list(metadata.get("feature_names") or [])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as fh:
-            str_dt = h5py.string_dtype()
-            for asset, parts in splits.items():
-                for split in SPLITS:
-                    frame = parts[split]
-                    cols = names or [c for c in frame.columns if c not in OHLCV_COLUMNS]
-                    g = fh.create_group(f"{split}/{asset}")
-                    g.create_dataset("timestamp", data=frame.index.as_unit("ns").asi8.astype("int64"))
-                    for c in OHLCV_COLUMNS:
-                        g.create_dataset(c, data=frame[c].to_numpy(dtype="float64"))
-                    if cols:
-                        ds = g.create_dataset("features", data=frame[cols].to_numpy(dtype="float32"))
-                        ds.attrs.create("names", np.array(cols, dtype=object), dtype=str_dt)
-            meta = fh.create_group("metadata")
-            json_keys = []
-            for key, value in {"format_version": FORMAT_VERSION, **metadata}.items():
-                if isinstance(value, dict) or (isinstance(value, list | tuple) and not all(isinstance(v, str) for v in value)):
-                    value, _ = json.dumps(value, default=str), json_keys.append(key)
-                value = _attr(value)
-                if isinstance(value, np.ndarray) and value.dtype == object:
-                    meta.attrs.create(key, value, dtype=str_dt)
-                else:
-                    meta.attrs[key] = value
-            meta.attrs.create("_json_keys", np.array(json_keys, dtype=object), dtype=str_dt)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as fh:
+        str_dt = h5py.string_dtype()
+        for asset, parts in splits.items():
+            for split in SPLITS:
+                frame = parts[split]
+                cols = names or [c for c in frame.columns if c not in OHLCV_COLUMNS]
+                g = fh.create_group(f"{split}/{asset}")
+                g.create_dataset("timestamp", data=frame.index.as_unit("ns").asi8.astype("int64"))
+                for c in OHLCV_COLUMNS:
+                    g.create_dataset(c, data=frame[c].to_numpy(dtype="float64"))
+                if cols:
+                    ds = g.create_dataset("features", data=frame[cols].to_numpy(dtype="float32"))
+                    ds.attrs.create("names", np.array(cols, dtype=object), dtype=str_dt)
+        meta = fh.create_group("metadata")
+        json_keys = []
+        for key, value in {"format_version": FORMAT_VERSION, **metadata}.items():
+            if isinstance(value, dict) or (isinstance(value, list | tuple) and not all(isinstance(v, str) for v in value)):
+                value, _ = json.dumps(value, default=str), json_keys.append(key)
+            value = _attr(value)
+            if isinstance(value, np.ndarray) and value.dtype == object:
+                meta.attrs.create(key, value, dtype=str_dt)
+            else:
+                meta.attrs[key] = value
+        meta.attrs.create("_json_keys", np.array(json_keys, dtype=object), dtype=str_dt)
     return path
 
 

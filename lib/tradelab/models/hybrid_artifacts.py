@@ -7,8 +7,6 @@ data content hash) and ``train.log``. :func:`load_artifacts` needs only the firs
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from tradelab.errors import CheckpointError, DataError, TradelabError
 from tradelab.models.hybrid import REGIME_HEAD, SIGNAL_HEAD, VOLATILITY_HEAD
 from tradelab.models.hybrid_metrics import SIGNAL_CLASS_NAMES
 from tradelab.utils import read_json
+from tradelab.utils.io import atomic_path
 
 __all__ = ["MODEL_FILE", "REQUIRED_FILES", "ALL_FILES", "HybridPredictor", "save_model_atomic", "load_artifacts"]
 
@@ -32,15 +31,8 @@ ALL_FILES = (*REQUIRED_FILES, "history.json", "metrics.json", "metadata.json", "
 def save_model_atomic(model: Any, path: str | Path) -> Path:
     """Save a Keras model to ``path`` (``.keras`` or legacy ``.h5``) via a temporary name + rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=path.suffix) as tmp:  # Keras picks the format from the extension
         model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
