@@ -100,7 +100,13 @@ def inference_data(
     from tradelab.data.store import read_processed_h5
 
     store = read_processed_h5(h5_path)
-    asset = asset or (ckpt.get("asset") if ckpt.get("asset") in store.assets else store.assets[0])
+    if asset is None:  # the asset it was trained on when stored here, else the file's first
+        trained_on = store.resolve_asset(ckpt.get("asset"))
+        if trained_on is None:
+            print(f"note: {h5_path} does not hold {ckpt.get('asset')!r}, the checkpoint's asset; "
+                  f"running on {store.assets[0]!r} (pass --asset to choose)")
+        asset = trained_on or store.assets[0]
+    asset = store.resolve_asset(asset) or asset
     if asset not in store.assets:
         raise DataError(f"{h5_path}: asset {asset!r} not stored; available: {store.assets} (pass --asset)")
     if split not in ("train", "val", "test"):

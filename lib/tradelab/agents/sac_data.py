@@ -62,7 +62,7 @@ def load_split_data(h5_path: str | Path, asset: str | None = None) -> SplitData:
     data = read_processed_h5(h5_path)
     if asset is None:
         asset = data.assets[0]
-    match = {a.upper(): a for a in data.assets}.get(str(asset).upper())
+    match = data.resolve_asset(asset)
     if match is None:
         raise DataError(f"{h5_path}: asset {asset!r} is not in the file; it holds {list(data.assets)} (use --asset)")
     splits = ("train", "val", "test")

@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
 
     config = TradingEnvConfig.from_yaml(args.config, **parse_sets(args.set))
     store = read_processed_h5(args.h5_path)
-    asset = next((a for a in store.assets if a.lower() == args.asset.lower()), args.asset)
+    asset = store.resolve_asset(args.asset) or args.asset
     data = store.frame(args.split, asset)
     scaler = FeatureScaler.fit(store.features("train", asset))  # train rows only
     features = scaler.transform(store.features(args.split, asset))

@@ -116,6 +116,12 @@ class ProcessedData:
     """feature column order of every ``features`` dataset"""
     _arrays: dict[tuple[str, str], dict[str, np.ndarray]]
 
+    def resolve_asset(self, name: str | None) -> str | None:
+        """The stored spelling of asset ``name`` (case-insensitive), or None when it is not stored."""
+        if name is None:
+            return None
+        return {a.upper(): a for a in self.assets}.get(str(name).upper())
+
     def _get(self, split: str, asset: str) -> dict[str, np.ndarray]:
         key = (split, asset)
         if key not in self._arrays:
