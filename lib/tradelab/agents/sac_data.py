@@ -130,19 +130,10 @@ class NextReturnInfo(gym.Wrapper):
         self._close = np.asarray(close, dtype=np.float64)
 
     def step(self, action):
-        t = _bar_index(self.env)
+        t = self.env.unwrapped.t  # TradingEnvironment's decision bar
         obs, reward, terminated, truncated, info = self.env.step(action)
         nxt = min(t + 1, len(self._close) - 1)
         info = dict(info)
         info[NEXT_RETURN_KEY] = float(self._close[nxt] / self._close[t] - 1.0)
         return obs, reward, terminated, truncated, info
 
-
-def _bar_index(env: gym.Env) -> int:
-    """Index of the bar the env's current observation ends on (its decision bar)."""
-    base = env.unwrapped
-    for name in ("bar_index", "t", "_t", "current_step", "_step_idx", "idx"):
-        value = getattr(base, name, None)
-        if isinstance(value, int | np.integer):
-            return int(value)
-    raise DataError(f"{type(base).__name__} exposes no current bar index; NextReturnInfo cannot place the target")

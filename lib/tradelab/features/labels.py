@@ -49,6 +49,11 @@ class LabelSpec(ConfigBase):
             raise ConfigError(f"LabelSpec.horizon must be >= 1, got {self.horizon}")
         if self.n_regimes < 2:
             raise ConfigError(f"LabelSpec.n_regimes must be >= 2, got {self.n_regimes}")
+        if tuple(self.thresholds) != (-self.threshold_k, self.threshold_k):
+            raise ConfigError(
+                f"LabelSpec.thresholds {tuple(self.thresholds)} disagree with threshold_k={self.threshold_k}; "
+                f"they must be (-k, +k): set both, or build the spec with fit_label_spec"
+            )
         if self.regime_thresholds and len(self.regime_thresholds) != self.n_regimes - 1:
             raise ConfigError(
                 f"LabelSpec.regime_thresholds needs {self.n_regimes - 1} values, got {len(self.regime_thresholds)}"

@@ -33,14 +33,6 @@ class SplitData:
     ohlcv: dict[str, pd.DataFrame]
     features: dict[str, pd.DataFrame]
 
-    def pairs(self) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-        """``{asset: (ohlcv, scaled features)}``."""
-        return {a: (self.ohlcv[a], self.features[a]) for a in self.ohlcv}
-
-    @property
-    def n_rows(self) -> int:
-        return len(next(iter(self.ohlcv.values())))
-
 
 @dataclass
 class PreparedData:
