@@ -50,7 +50,7 @@ def load_agent(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, An
     from tradelab.agents.sac import SACAgent
 
     ckpt = load_checkpoint(path)
-    return SACAgent.from_checkpoint(path, device=device), ckpt
+    return SACAgent.from_checkpoint(path, device=device, ckpt=ckpt), ckpt
 
 
 def _match_features(ckpt: dict[str, Any], available: list[str], source: str) -> list[str]:

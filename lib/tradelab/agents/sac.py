@@ -226,9 +226,14 @@ class SACAgent:
 
     def load(self, path: str | Path, device: str | None = None) -> SACAgent:
         """Load a ``.pt`` written by :meth:`save` (``weights_only=True``); returns ``self``."""
-        from tradelab.agents.checkpoint import apply_checkpoint, read_checkpoint
+        from tradelab.agents.checkpoint import read_checkpoint
 
-        ckpt = read_checkpoint(path, device or self.device)
+        return self.load_checkpoint_dict(read_checkpoint(path, device or self.device), path, device)
+
+    def load_checkpoint_dict(self, ckpt: dict[str, Any], path: str | Path, device: str | None = None) -> SACAgent:
+        """Apply an already-read checkpoint (``path`` names it in errors); returns ``self``."""
+        from tradelab.agents.checkpoint import apply_checkpoint
+
         self._check_compatible(ckpt, path)
         if self.model is None:
             self.config = self.config.replace(state_dim=int(ckpt["sac_config"]["state_dim"]))
@@ -237,13 +242,17 @@ class SACAgent:
         return self
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto") -> SACAgent:
-        """Build the agent a ``.pt`` describes (its own agent id and config), weights loaded."""
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", ckpt: dict[str, Any] | None = None) -> SACAgent:
+        """Build the agent a ``.pt`` describes (its own agent id and config), weights loaded.
+
+        ``ckpt``: the file's content when the caller already read it (the file is then not re-read).
+        """
         from tradelab.agents.checkpoint import read_checkpoint
 
-        ckpt = read_checkpoint(path, resolve_device(device))
+        ckpt = ckpt if ckpt is not None else read_checkpoint(path, resolve_device(device))
         config = SACConfig.from_dict({**ckpt["sac_config"], "device": device}, f"{path}: sac_config")
-        return cls(config, agent_id=int(ckpt["agent_id"])).load(path, device=resolve_device(device))
+        agent = cls(config, agent_id=int(ckpt["agent_id"]))
+        return agent.load_checkpoint_dict(ckpt, path, device=resolve_device(device))
 
     def _check_compatible(self, ckpt: dict[str, Any], path: str | Path) -> None:
         if int(ckpt["agent_id"]) != self.agent_id:

@@ -15,21 +15,21 @@ import numpy as np
 import pandas as pd
 
 from tradelab.data.calendar import periods_per_year
+from tradelab.data.validate import OHLCV_COLUMNS
 from tradelab.envs.costs import inverse_dollar_volume, wilder_atr
 from tradelab.errors import ConfigError, DataError
 
 __all__ = ["Market", "build_market", "check_frame", "feature_array", "draw_episode", "check_trainable"]
 
-OHLCV = ("open", "high", "low", "close", "volume")
 
 
 def check_frame(data: Any, name: str) -> pd.DataFrame:
     """Validate one OHLCV frame (DatetimeIndex, columns, positive finite prices)."""
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{name}: expected a pandas DataFrame of OHLCV bars, got {type(data).__name__}")
-    missing = [c for c in OHLCV if c not in data.columns]
+    missing = [c for c in OHLCV_COLUMNS if c not in data.columns]
     if missing:
-        raise DataError(f"{name}: missing column(s) {missing}; the env needs {list(OHLCV)} "
+        raise DataError(f"{name}: missing column(s) {missing}; the env needs {list(OHLCV_COLUMNS)} "
                         "(load data with tradelab.data.load_asset / load_file)")
     if not isinstance(data.index, pd.DatetimeIndex):
         raise DataError(f"{name}: the index must be a DatetimeIndex of bar timestamps, got {type(data.index).__name__}")

@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradelab.data.validate import OHLCV_COLUMNS
 from tradelab.errors import ConfigError, DataError
 from tradelab.models.hybrid import REGIME_HEAD, SIGNAL_HEAD, VOLATILITY_HEAD
 
 __all__ = ["SPLITS", "LABEL_COLUMNS", "SplitData", "DataLoader", "load_and_split_data", "final_parquet_path"]
 
 SPLITS = ("train", "val", "test")
-OHLCV = ("open", "high", "low", "close", "volume")
 LABEL_COLUMNS = {SIGNAL_HEAD: "label_signal", VOLATILITY_HEAD: "label_volatility", REGIME_HEAD: "label_regime"}
-_NON_FEATURES = {*OHLCV, *LABEL_COLUMNS.values(), "split"}
+_NON_FEATURES = {*OHLCV_COLUMNS, *LABEL_COLUMNS.values(), "split"}
 
 
 def final_parquet_path(asset: str, data_dir: str | Path = "data/processed") -> Path:
