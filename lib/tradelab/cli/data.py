@@ -84,7 +84,11 @@ def _check(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from tradelab.data.sources import EMBEDDED_ASSETS
+    from tradelab.data.synthetic import DESCRIPTIONS, PLANTED_KINDS, planted_asset_name
 
     for name, asset in EMBEDDED_ASSETS.items():
         print(f"{name:8s} {asset.frequency:7s} {asset.source:26s} {asset.description}")
+    print("\nplanted-signal markets (benchmark and test inputs, never real data; add _S<seed> for another draw):")
+    for kind in PLANTED_KINDS:
+        print(f"  {planted_asset_name(kind):24s} daily   {DESCRIPTIONS[kind]}")
     return 0

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradelab.data import store
 from tradelab.data.calendar import infer_frequency
-from tradelab.data.sources import EMBEDDED_ASSETS, load_asset, load_file
+from tradelab.data.sources import EMBEDDED_ASSETS, asset_source, load_asset, load_file
 from tradelab.data.split import MIN_SPLIT_ROWS, SPLITS, SplitResult, default_purge_gap, temporal_split
 from tradelab.data.validate import OHLCV_COLUMNS, require_rows
 from tradelab.errors import ConfigError
@@ -44,7 +44,7 @@ def resolve_inputs(assets: Iterable[str] | None, csv: Iterable[tuple[str, str]] 
 def _load(name: str, path: str | None) -> tuple[pd.DataFrame, str]:
     if path is None:
         frame = load_asset(name)
-        return frame, EMBEDDED_ASSETS[name].source
+        return frame, asset_source(name)
     return load_file(path, asset=name), str(Path(path).resolve())
 
 

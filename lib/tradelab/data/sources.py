@@ -15,7 +15,7 @@ import pandas as pd
 from tradelab.data.validate import OHLCV_COLUMNS, validate_ohlcv
 from tradelab.errors import DataError
 
-__all__ = ["EMBEDDED_ASSETS", "EmbeddedAsset", "load_asset", "load_file", "canonicalize", "COLUMN_ALIASES"]
+__all__ = ["EMBEDDED_ASSETS", "EmbeddedAsset", "asset_source", "load_asset", "load_file", "canonicalize", "COLUMN_ALIASES"]
 
 #: lower-case column name in a user file → canonical name (first match wins, in this order).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -72,13 +72,34 @@ EMBEDDED_ASSETS: dict[str, EmbeddedAsset] = {
 }
 
 
-def load_asset(name: str) -> pd.DataFrame:
-    """Load an embedded asset by name (case-insensitive) as a validated canonical frame."""
+def asset_source(name: str) -> str:
+    """Where an embedded or planted asset's bars come from (for metadata and reports)."""
+    from tradelab.data.synthetic import parse_planted_name
+
     key = str(name).strip().upper()
+    planted = parse_planted_name(key)
+    if planted:
+        return f"synthetic planted market {planted[0]} seed {planted[1]} (test fixture, not real data)"
+    return EMBEDDED_ASSETS[key].source if key in EMBEDDED_ASSETS else key
+
+
+def load_asset(name: str) -> pd.DataFrame:
+    """Load an embedded asset by name (case-insensitive) as a validated canonical frame.
+
+    ``PLANTED_<KIND>[_S<seed>]`` loads a planted-signal market (:mod:`tradelab.data.synthetic`):
+    benchmark and test input only, never a real-data result.
+    """
+    from tradelab.data.synthetic import parse_planted_name, planted_market
+
+    key = str(name).strip().upper()
+    planted = parse_planted_name(key)
+    if planted:
+        return canonicalize(planted_market(*planted).ohlcv, source=f"planted asset {key}")
     if key not in EMBEDDED_ASSETS:
         raise DataError(
             f"unknown asset {name!r}: the embedded assets are {sorted(EMBEDDED_ASSETS)}. "
-            "Fix: pick one of those, or load your own file with --csv PATH --asset NAME."
+            "Fix: pick one of those (or a planted benchmark market PLANTED_MOMENTUM, PLANTED_MEAN_REVERSION, "
+            "PLANTED_NONLINEAR, PLANTED_NULL, optionally with _S<seed>), or load your own file with --csv PATH --asset NAME."
         )
     asset = EMBEDDED_ASSETS[key]
     return canonicalize(asset.loader(), source=f"embedded asset {key} ({asset.source})")
