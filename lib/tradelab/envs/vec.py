@@ -20,7 +20,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from tradelab.envs.batch import BatchCore
 from tradelab.envs.config import TradingEnvConfig
-from tradelab.envs.market import build_market, check_frame, check_trainable, feature_array
+from tradelab.envs.market import build_market, check_frame, check_trainable, feature_array, history_array
 from tradelab.envs.portfolio_env import PortfolioEnv, build_portfolio_market
 from tradelab.envs.trading_env import TradingEnvironment
 from tradelab.errors import ConfigError
@@ -98,11 +98,13 @@ class BatchedTradingVecEnv(BatchedVecEnv):
     """``n_envs`` single-asset envs (same obs layout as :class:`TradingEnvironment`)."""
 
     def __init__(self, data: pd.DataFrame, features: Any, config: TradingEnvConfig | None = None,
-                 n_envs: int = 8, seed: int | None = None, eval_mode: bool = False) -> None:
+                 n_envs: int = 8, seed: int | None = None, eval_mode: bool = False, history: Any = None) -> None:
         cfg = config or TradingEnvConfig()
         data = check_frame(data, "BatchedTradingVecEnv data")
         feats = feature_array(features, data, "BatchedTradingVecEnv features")
-        market = build_market([data], [feats], cfg.window, 1, cfg.costs.atr_window)
+        past = None if history is None else history_array(history, feats.shape[1], "BatchedTradingVecEnv history")
+        market = build_market([data], [feats], cfg.window, 1, cfg.costs.atr_window, cfg.costs.impact,
+                              history=[past])
         if not eval_mode:
             check_trainable(market.n_bars, cfg.window, "BatchedTradingVecEnv data")
         super().__init__(BatchCore(market, cfg, n_envs, "single", eval_mode), 1, seed)
@@ -113,9 +115,9 @@ class BatchedPortfolioVecEnv(BatchedVecEnv):
 
     def __init__(self, data: dict[str, pd.DataFrame], features: dict[str, Any],
                  config: TradingEnvConfig | None = None, n_envs: int = 8, seed: int | None = None,
-                 eval_mode: bool = False) -> None:
+                 eval_mode: bool = False, history: dict[str, Any] | None = None) -> None:
         cfg = config or TradingEnvConfig()
-        market = build_portfolio_market(data, features, cfg)
+        market = build_portfolio_market(data, features, cfg, history)
         if not eval_mode:
             check_trainable(market.n_bars, cfg.window, "BatchedPortfolioVecEnv data")
         super().__init__(BatchCore(market, cfg, n_envs, "portfolio", eval_mode), cfg.max_assets, seed)
