@@ -33,8 +33,9 @@ def test_metrics_hand_computed_daily():
     assert m["max_drawdown"] == pytest.approx(0.1)
     assert m["calmar"] == pytest.approx(m["annual_return"] / 0.1)
     # in-market bars: returns 1..4 (position held into or out of them) -> 2 wins of 4
-    assert m["win_rate"] == pytest.approx(0.5)
-    assert m["profit_factor"] == pytest.approx(0.2 / 0.1)
+    assert m["bar_win_rate_in_market"] == pytest.approx(0.5)
+    assert m["bar_profit_factor"] == pytest.approx(0.2 / 0.1)
+    assert m["exposure"] == pytest.approx(3 / 5)
     assert m["turnover"] == pytest.approx(2.0 / (4 / 252))
     assert m["avg_holding_bars"] == pytest.approx(3.0)
     assert (m["n_trades"], m["costs_paid"]) == (2, 3.5)
@@ -77,7 +78,7 @@ def test_annualisation_is_measured_on_real_eurusd_hourly():
 
 def test_flat_equity_and_errors():
     m = compute_metrics(_series([100.0] * 10), pd.Series(0.0, index=_series([0] * 10).index))
-    assert m["sharpe_ratio"] == 0.0 and m["max_drawdown"] == 0.0 and m["profit_factor"] is None
+    assert m["sharpe_ratio"] == 0.0 and m["max_drawdown"] == 0.0 and m["bar_profit_factor"] is None
     with pytest.raises(DataError, match="equity"):
         compute_metrics(_series([100.0]))
     with pytest.raises(DataError, match="positions"):

@@ -129,6 +129,7 @@ class TradingEnvironment(gym.Env):
             "n_trades": int(acct.n_trades),
             "costs_paid": acct.costs_paid,
             "position": acct.shares * self._close[self._t] / eq,
+            "shares": acct.shares,
             "cash": acct.cash,
             "bar": self._t,
         }

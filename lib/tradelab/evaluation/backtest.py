@@ -20,6 +20,7 @@ from tradelab.envs.portfolio_env import PortfolioEnv
 from tradelab.envs.trading_env import TradingEnvironment
 from tradelab.errors import ConfigError
 from tradelab.evaluation.metrics import compute_metrics
+from tradelab.evaluation.trades import trade_list
 
 __all__ = ["BacktestResult", "backtest", "cost_sweep", "as_policy"]
 
@@ -33,6 +34,8 @@ class BacktestResult:
     name: str = "agent"
     cost_multiplier: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
+    trades: pd.DataFrame | None = None
+    """Round trips (:func:`tradelab.evaluation.trades.trade_list`), written as ``trades.csv`` by reports."""
 
     @property
     def positions(self) -> pd.Series:
@@ -88,9 +91,21 @@ def backtest(policy: Any, data: pd.DataFrame | dict[str, pd.DataFrame], features
         rows.append(info)
         done = terminated or truncated
     frame = _frame(rows, env.market.index)
+    trades = _trades(rows, env, data)
     metrics = compute_metrics(frame["equity"], frame["position"], trades=int(info["n_trades"]),
-                              costs=float(info["costs_paid"]), n_boot=n_boot)
-    return BacktestResult(frame, metrics, name, float(cost_multiplier))
+                              costs=float(info["costs_paid"]), n_boot=n_boot, trade_table=trades)
+    return BacktestResult(frame, metrics, name, float(cost_multiplier), trades=trades)
+
+
+def _trades(rows: list[dict], env: Any, data: Any) -> pd.DataFrame:
+    """The backtest's round trips from the per-bar shares and the env's prices and costs."""
+    m = env.unwrapped.market
+    bars = np.asarray([r["bar"] for r in rows])
+    assets = list(data) if isinstance(data, dict) else [str(getattr(data, "attrs", {}).get("asset", "asset"))]
+    shares = np.asarray([np.atleast_1d(r["shares"]) for r in rows], dtype=np.float64)
+    costs = np.diff([r["costs_paid"] for r in rows], prepend=rows[0]["costs_paid"])
+    n = len(assets)
+    return trade_list(m.index[bars], shares, m.open[bars, :n], m.close[bars, :n], costs, assets)
 
 
 def _frame(rows: list[dict], index: pd.DatetimeIndex) -> pd.DataFrame:

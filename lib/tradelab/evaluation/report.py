@@ -6,6 +6,8 @@ Writes into ``out_dir``:
   ``flat``, ``sma_crossover``, ``random``) plus ``by_cost`` = ``{"0x": {strategy: metrics}, "1x": ...,
   "2x": ...}``;
 * ``equity.csv`` — timestamp + one equity column per strategy (1× costs);
+* ``trades.csv`` — every round trip of every strategy at 1× costs (``strategy`` column first; see
+  :mod:`tradelab.evaluation.trades`); per-trade metrics are in ``metrics.json``;
 * ``equity.png`` (equity vs buy-and-hold), ``drawdown.png``, ``position.png``;
 * ``report_meta.json`` — bars, period, annualisation, cost settings.
 """
@@ -83,6 +85,10 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
     positions = pd.DataFrame({key: res.equity["position"] for key, res in one.items()})
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_text(out / "equity.csv", equity.to_csv(index_label="timestamp"))
+    trades = pd.concat([res.trades.assign(strategy=key) for key, res in one.items() if res.trades is not None],
+                       ignore_index=True)
+    trades = trades[["strategy", *[c for c in trades.columns if c != "strategy"]]]
+    atomic_write_text(out / "trades.csv", trades.to_csv(index=False))
     plot_equity(equity, out / "equity.png", titles[0], focus=focus)
     plot_drawdown(equity, out / "drawdown.png", titles[1])
     shown = [c for c in (focus, "sma_crossover", "buy_and_hold") if c]
