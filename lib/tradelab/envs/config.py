@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
 
-__all__ = ["CostConfig", "RewardConfig", "TradingEnvConfig", "FINRA_MODES", "REWARD_KINDS", "PDT_MODES", "IMPACT_MODES"]
+__all__ = ["CostConfig", "RewardConfig", "RiskConfig", "TradingEnvConfig", "FINRA_MODES", "REWARD_KINDS", "PDT_MODES", "IMPACT_MODES"]
 
 FINRA_MODES = ("notional", "per_share")
 REWARD_KINDS = ("v3", "log_return")
@@ -112,6 +112,40 @@ class RewardConfig(ConfigBase):
 
 
 @dataclass(frozen=True)
+class RiskConfig(ConfigBase):
+    """Risk manager between the policy and the env (:mod:`tradelab.envs.risk`); off by default."""
+
+    enabled: bool = False
+    """Apply the rules below (off by default: agents are evaluated as trained unless a user asks for it)."""
+    max_position: float | None = None
+    """Per-asset cap of |target exposure| (fraction of equity); None: no cap."""
+    max_gross: float | None = None
+    """Cap of the summed |target exposure| over assets (scaled down proportionally); None: no cap."""
+    stop_loss: float | None = None
+    """Close a position whose unrealised return from its entry price is <= -stop_loss (0.05 = -5 %)."""
+    take_profit: float | None = None
+    """Close a position whose unrealised return from its entry price is >= take_profit."""
+    max_drawdown: float | None = None
+    """Circuit breaker: when equity falls this fraction below its peak, go flat for ``breaker_bars`` bars."""
+    breaker_bars: int = 20
+    """Bars kept flat after the circuit breaker fires; the peak then restarts from the equity at release."""
+    target_vol: float | None = None
+    """Volatility targeting: scale exposure by target_vol / realised annualised vol (capped by max_leverage)."""
+    vol_window: int = 20
+    """Bars of close-to-close returns (up to the decision bar) in the realised volatility."""
+    max_leverage: float = 1.0
+    """Largest factor volatility targeting may scale an exposure up by."""
+
+    def validate(self) -> None:
+        for name in ("max_position", "max_gross", "stop_loss", "take_profit", "max_drawdown", "target_vol"):
+            value = getattr(self, name)
+            _check(value is None or value > 0, f"risk.{name}", value, "must be > 0, or null to switch the rule off")
+        _check(self.breaker_bars >= 1, "risk.breaker_bars", self.breaker_bars, "must be >= 1")
+        _check(self.vol_window >= 2, "risk.vol_window", self.vol_window, "must be >= 2")
+        _check(self.max_leverage > 0, "risk.max_leverage", self.max_leverage, "must be > 0")
+
+
+@dataclass(frozen=True)
 class TradingEnvConfig(ConfigBase):
     """Single-asset and portfolio environment settings (shared by SAC, PPO and evaluation)."""
 
@@ -137,6 +171,8 @@ class TradingEnvConfig(ConfigBase):
     """Transaction-cost model."""
     reward: RewardConfig = field(default_factory=RewardConfig)
     """Training reward."""
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    """Risk manager between policy and env (backtests, inference and make_vec_env apply it when enabled)."""
 
     def validate(self) -> None:
         _check(self.window >= 1, "window", self.window, "must be >= 1")

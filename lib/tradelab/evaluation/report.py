@@ -9,7 +9,9 @@ Writes into ``out_dir``:
 * ``trades.csv`` — every round trip of every strategy at 1× costs (``strategy`` column first; see
   :mod:`tradelab.evaluation.trades`); per-trade metrics are in ``metrics.json``;
 * ``equity.png`` (equity vs buy-and-hold), ``drawdown.png``, ``position.png``;
-* ``report_meta.json`` — bars, period, annualisation, cost settings.
+* ``report_meta.json`` — bars, period, annualisation, cost settings, whether square-root impact was
+  charged per asset and why (``impact``: e.g. "off (auto: EURUSD is an FX pair ...)"), and with the
+  risk manager on, how often each rule fired per strategy (also ``risk_rule_counts`` in metrics.json).
 """
 
 from __future__ import annotations
@@ -93,8 +95,10 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
     plot_drawdown(equity, out / "drawdown.png", titles[1])
     shown = [c for c in (focus, "sma_crossover", "buy_and_hold") if c]
     plot_positions(positions[shown], out / "position.png", titles[2])
+    first = next(iter(one.values()))
     atomic_write_json(out / "report_meta.json", {
-        **meta, "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
+        **meta, "impact": first.extra.get("impact"),
+        "risk_rule_counts": {k: r.metrics["risk_rule_counts"] for k, r in one.items() if "risk_rule_counts" in r.metrics}, "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
         "strategies": list(strategies),
     })
     return metrics
