@@ -151,6 +151,20 @@ class PPOV3Config(ConfigBase):
     output_dir: str = "outputs/ppo_v3"
     """run folder"""
 
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> PPOV3Config:
+        """Our layout, or seed 003's ``training``/``environment``/``data.tickers`` layout (training/seed_layout.py)."""
+        from tradelab.config import from_dict, load_yaml, set_dotted
+        from tradelab.training.seed_layout import is_seed_layout, translate_seed_layout
+
+        data = load_yaml(path) if path is not None else {}
+        if is_seed_layout(data):
+            data = translate_seed_layout(data, str(path), cls)
+        for key, value in overrides.items():
+            if value is not None:
+                set_dotted(data, key.replace("__", "."), value)
+        return from_dict(cls, data, str(path or cls.__name__))
+
     def validate(self) -> None:
         n = len(self.data.assets)
         if n and int(self.env.get("max_assets", n)) < n:
