@@ -47,10 +47,11 @@ def _strategies(policy: Any, name: str, data: pd.DataFrame, config: TradingEnvCo
 def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
                                config: TradingEnvConfig | None = None, out_dir: str | Path = "outputs/eval",
                                name: str = "agent", cost_multipliers: Sequence[float] = (0, 1, 2),
-                               seed: int = 0, title: str = "") -> dict[str, Any]:
+                               seed: int = 0, title: str = "", history: Any = None) -> dict[str, Any]:
     """Backtest ``policy`` (None → baselines only) and the baselines on the same bars and costs.
 
     Returns the ``metrics.json`` content. Use it on the TEST split once, at the end of a run.
+    ``history``: scaled feature rows of the bars before ``data`` (the purge gap) for the first windows.
     """
     cfg = config or TradingEnvConfig()
     strategies = _strategies(policy, name, data, cfg, seed)
@@ -62,12 +63,13 @@ def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
         "periods_per_year": annualisation(data.index),
     }
     titles = (f"{label}equity (1x costs)", f"{label}drawdown (1x costs)", f"{label}position")
-    return write_strategy_report(strategies, data, features, cfg, out_dir, cost_multipliers, focus, titles, meta)
+    return write_strategy_report(strategies, data, features, cfg, out_dir, cost_multipliers, focus, titles, meta,
+                                 history=history)
 
 
 def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, cfg: Any, out_dir: str | Path,
                           cost_multipliers: Sequence[float], focus: str | None, titles: tuple[str, str, str],
-                          meta: dict[str, Any]) -> dict[str, Any]:
+                          meta: dict[str, Any], history: Any = None) -> dict[str, Any]:
     """Backtest every strategy at each cost multiplier (1× always) and write the run's report files.
 
     ``metrics.json`` ({strategy: metrics} at 1× plus ``by_cost``), ``equity.csv``, the equity /
@@ -77,7 +79,8 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
     out = Path(out_dir)
     multipliers = sorted({float(m) for m in cost_multipliers} | {1.0})
     results: dict[float, dict[str, BacktestResult]] = {
-        m: {key: backtest(pol, data, features, cfg, m, key) for key, pol in strategies.items()} for m in multipliers
+        m: {key: backtest(pol, data, features, cfg, m, key, history=history) for key, pol in strategies.items()}
+        for m in multipliers
     }
     one = results[1.0]
     metrics: dict[str, Any] = {key: res.metrics for key, res in one.items()}
@@ -97,7 +100,8 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
     plot_positions(positions[shown], out / "position.png", titles[2])
     first = next(iter(one.values()))
     atomic_write_json(out / "report_meta.json", {
-        **meta, "impact": first.extra.get("impact"),
+        **meta, "impact": first.extra.get("impact"), "first_windows": "real bars before the split (history)"
+        if history is not None else "zero-padded (no history rows given)",
         "risk_rule_counts": {k: r.metrics["risk_rule_counts"] for k, r in one.items() if "risk_rule_counts" in r.metrics}, "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
         "strategies": list(strategies),
     })

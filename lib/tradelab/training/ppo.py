@@ -222,7 +222,8 @@ def make_eval_env(cfg: PPOV3Config, split: Any):
     from tradelab.envs.portfolio_env import PortfolioEnv
 
     ecfg = env_config(cfg)
-    return DummyVecEnv([lambda: Monitor(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True))])
+    past = getattr(split, "history", None)  # the bars before the split: no zero-padded first windows
+    return DummyVecEnv([lambda: Monitor(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True, history=past))])
 
 
 def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):
@@ -303,7 +304,8 @@ def evaluate_split(model: Any, cfg: PPOV3Config, split: Any) -> dict[str, Any]:
     """Backtest the deterministic policy over a whole split once (1x costs); its metrics."""
     from tradelab.evaluation.backtest import backtest
 
-    return backtest(model, split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200).metrics
+    return backtest(model, split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200,
+                    history=getattr(split, "history", None)).metrics
 
 
 def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path, name: str = "ppo_v3") -> dict:
@@ -311,7 +313,8 @@ def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path,
     from tradelab.training.multiasset import evaluate_portfolio_against_baselines
 
     return evaluate_portfolio_against_baselines(model, split.ohlcv, split.features, env_config(cfg), out_dir,
-                                                name=name, seed=cfg.training.seed)
+                                                name=name, seed=cfg.training.seed,
+                                                history=getattr(split, "history", None))
 
 
 def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, extra: list) -> list:
