@@ -223,7 +223,10 @@ def make_eval_env(cfg: PPOV3Config, split: Any):
 
     ecfg = env_config(cfg)
     past = getattr(split, "history", None)  # the bars before the split: no zero-padded first windows
-    return DummyVecEnv([lambda: Monitor(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True, history=past))])
+    from tradelab.envs.risk import wrap_env
+
+    return DummyVecEnv([lambda: Monitor(wrap_env(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True,
+                                                              history=past), ecfg))])
 
 
 def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):

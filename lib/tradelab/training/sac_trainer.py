@@ -208,12 +208,14 @@ class KaggleTrainer:
 
     def _make_env(self, split: str, eval_mode: bool) -> Any:
         from tradelab.agents.sac_data import NextReturnInfo, history_features, prepare_features
+        from tradelab.envs.risk import wrap_env
         from tradelab.envs.trading_env import TradingEnvironment
 
         frame = self.data.frames[split]
         feats = prepare_features(frame, self.data.features[split], self.spec)
         past = history_features(self.data, split, self.spec) if eval_mode else None  # no zero-padded windows
         env = TradingEnvironment(frame, feats, config=self.env_config, eval_mode=eval_mode, history=past)
+        env = wrap_env(env, self.env_config)  # the risk manager, when env.risk.enabled
         if self.agent_id == 2 and not eval_mode:
             env = NextReturnInfo(env, frame["close"].to_numpy())
         return env
