@@ -15,7 +15,7 @@ from tradelab.envs.vec import make_vec_env
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 FIELDS = ("cash", "shares", "avg_price", "held", "open_day", "equity", "peak", "max_dd", "n_trades", "costs_paid",
-          "sum_r", "sum_r2", "n_steps", "pdt_count", "pdt_day")
+          "sum_r", "sum_r2", "n_steps", "pdt_count", "pdt_day", "day_fills", "fills_day")
 
 
 def _cfg(costs: dict, reward: dict | None = None, **kw) -> TradingEnvConfig:
@@ -33,8 +33,8 @@ CASES = [
 ]
 
 
-def _venv(costs: dict, reward: dict | None, portfolio: bool, freq: str, n_envs: int = 6):
-    cfg = _cfg(costs, reward, max_assets=3)
+def _venv(costs: dict, reward: dict | None, portfolio: bool, freq: str, n_envs: int = 6, **env_keys):
+    cfg = _cfg(costs, reward, max_assets=3, **env_keys)
     if portfolio:
         data = {f"A{i}": regime_switching_gbm(260, seed=40 + i, freq=freq) for i in range(2)}
         feats = {k: np.random.default_rng(i).standard_normal((260, 2)).astype(np.float32) for i, k in enumerate(data)}
@@ -48,7 +48,23 @@ def _venv(costs: dict, reward: dict | None, portfolio: bool, freq: str, n_envs: 
 @pytest.mark.parametrize("freq", ["D", "h"])
 @pytest.mark.parametrize("costs,reward", CASES)
 def test_inplace_transition_and_observation_equal_generic(costs, reward, portfolio, freq):
-    venv = _venv(costs, reward, portfolio, freq)
+    _assert_inplace_equals_generic(_venv(costs, reward, portfolio, freq))
+
+
+ENV_KEY_CASES = [
+    ({"pdt_mode": "daily_cap", "max_trades_per_day": 2}, {}),  # the V3 design's daily cap
+    ({}, {"max_position_pct": 0.3, "buy_pct": 0.2, "reward_scaling": 2.0}),  # seed 003's environment keys
+    ({"pdt_mode": "daily_cap", "max_trades_per_day": 1, "min_holding_bars": 1}, {"buy_pct": 0.5}),
+]
+
+
+@pytest.mark.parametrize("portfolio", [False, True])
+@pytest.mark.parametrize("costs,env_keys", ENV_KEY_CASES)
+def test_inplace_equals_generic_with_caps_and_daily_trade_limit(costs, env_keys, portfolio):
+    _assert_inplace_equals_generic(_venv(costs, None, portfolio, "h", **env_keys))
+
+
+def _assert_inplace_equals_generic(venv) -> None:
     core, rng = venv.core, np.random.default_rng(11)
     venv.reset()
     n, dim = core.n_envs, venv.action_space.shape[0]

@@ -33,8 +33,9 @@ def test_metrics_hand_computed_daily():
     assert m["max_drawdown"] == pytest.approx(0.1)
     assert m["calmar"] == pytest.approx(m["annual_return"] / 0.1)
     # in-market bars: returns 1..4 (position held into or out of them) -> 2 wins of 4
-    assert m["win_rate"] == pytest.approx(0.5)
-    assert m["profit_factor"] == pytest.approx(0.2 / 0.1)
+    assert m["bar_win_rate_in_market"] == pytest.approx(0.5)
+    assert m["bar_profit_factor"] == pytest.approx(0.2 / 0.1)
+    assert m["exposure"] == pytest.approx(3 / 5)
     assert m["turnover"] == pytest.approx(2.0 / (4 / 252))
     assert m["avg_holding_bars"] == pytest.approx(3.0)
     assert (m["n_trades"], m["costs_paid"]) == (2, 3.5)
@@ -45,18 +46,39 @@ def test_annualisation_follows_bar_frequency():
     rng = np.random.default_rng(0)
     values = 100 * np.cumprod(1 + rng.normal(0, 0.001, 24 * 30))
     hourly_fx = _series(values, freq="h")
-    hourly_fx = hourly_fx[hourly_fx.index.dayofweek < 5]  # FX: weekdays, 24 bars a day
-    assert compute_metrics(hourly_fx)["periods_per_year"] == 24 * 252
+    hourly_fx = hourly_fx[hourly_fx.index.dayofweek < 5]  # FX: weekdays, 24 bars a day = 120 a week
+    assert compute_metrics(hourly_fx)["periods_per_year"] == pytest.approx(120 * 365.25 / 7)
     crypto = _series(values, freq="h")  # trades every day
-    assert compute_metrics(crypto)["periods_per_year"] == 24 * 365
+    assert compute_metrics(crypto)["periods_per_year"] == pytest.approx(24 * 365.25)
     daily = compute_metrics(_series(values[:300]))
     hourly_same_returns = compute_metrics(_series(values[:300], freq="h", start="2020-01-06")[:120])
     assert daily["periods_per_year"] == 252 and hourly_same_returns["periods_per_year"] != 252
+    # under two complete weeks: bars per day x 5 weekdays x 52.18 weeks
+    assert hourly_same_returns["periods_per_year"] == pytest.approx(24 * 5 * 365.25 / 7)
+
+
+def test_annualisation_is_measured_on_real_eurusd_hourly():
+    from tradelab.data import load_asset
+    from tradelab.data.calendar import periods_per_year
+
+    eurusd = load_asset("EURUSD")  # embedded backtesting.test data, 2017-2018 hourly
+    measured = periods_per_year(eurusd.index)
+    assert 6_100 < measured < 6_300 and measured != 24 * 252  # ~23.7 bars a weekday x 261 weekdays
+    span_years = (eurusd.index[-1] - eurusd.index[0]) / pd.Timedelta(days=365.25)
+    assert measured == pytest.approx(len(eurusd) / span_years, rel=0.01)  # agrees with bars / elapsed years
+    equity = pd.Series(100 * np.cumprod(1 + np.random.default_rng(2).normal(2e-5, 1e-3, len(eurusd))),
+                       index=eurusd.index)
+    m = compute_metrics(equity, n_boot=10)
+    rets = equity.pct_change().dropna()
+    assert m["sharpe_ratio"] == pytest.approx(rets.mean() / rets.std() * math.sqrt(measured))
+    assert m["periods_per_year"] == measured
+    # the GOOG daily series stays on the 252 convention (it measures ~251.6)
+    assert periods_per_year(load_asset("GOOG").index) == 252.0
 
 
 def test_flat_equity_and_errors():
     m = compute_metrics(_series([100.0] * 10), pd.Series(0.0, index=_series([0] * 10).index))
-    assert m["sharpe_ratio"] == 0.0 and m["max_drawdown"] == 0.0 and m["profit_factor"] is None
+    assert m["sharpe_ratio"] == 0.0 and m["max_drawdown"] == 0.0 and m["bar_profit_factor"] is None
     with pytest.raises(DataError, match="equity"):
         compute_metrics(_series([100.0]))
     with pytest.raises(DataError, match="positions"):

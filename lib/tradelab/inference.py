@@ -36,6 +36,8 @@ class InferenceData:
     """where the bars came from (``h5:PATH:split/ASSET`` or ``csv:PATH``)"""
     asset: str
     """asset name"""
+    history: Any = None
+    """scaled features of the bars just before ``ohlcv`` (the first observation windows), or None"""
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -113,12 +115,17 @@ def inference_data(
         raise DataError(f"split must be train, val or test, got {split!r}")
     ohlcv, source = store.frame(split, asset), f"h5:{h5_path}:{split}/{asset}"
     features = _observation_features(agent, ckpt, ohlcv, store.features(split, asset), source)
-    return InferenceData(ohlcv, features, source, asset)
+    history = None
+    if store.has_history(split, asset):  # the purge-gap bars before the split: real first windows
+        history = _observation_features(agent, ckpt, store.frame(f"history_{split}", asset),
+                                        store.features(f"history_{split}", asset), source)
+    return InferenceData(ohlcv, features, source, asset, history)
 
 
 def _tail(data: InferenceData, n: int) -> InferenceData:
     features = data.features.iloc[-n:] if hasattr(data.features, "iloc") else data.features[-n:]
-    return InferenceData(data.ohlcv.iloc[-n:], features, data.source, data.asset)
+    history = data.features.iloc[:-n] if hasattr(data.features, "iloc") else data.features[:-n]
+    return InferenceData(data.ohlcv.iloc[-n:], features, data.source, data.asset, history)
 
 
 class _Recorder:
@@ -174,11 +181,12 @@ def run_inference(
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     recorder = _Recorder(agent)
-    result = backtest(recorder, data.ohlcv, data.features, env_config, cost_multiplier=1.0)
+    result = backtest(recorder, data.ohlcv, data.features, env_config, cost_multiplier=1.0, history=data.history)
     _write_actions(result, recorder.actions, out)
     metrics = evaluate_against_baselines(
         recorder, data.ohlcv, data.features, env_config, out, name=f"sac_agent_{ckpt.get('agent_id', 1)}",
         cost_multipliers=cost_multipliers, seed=seed, title=f"{ckpt.get('agent_variant', 'sac')} on {data.asset}",
+        history=data.history,
     )
     metrics["inference"] = run_metadata(
         checkpoint=str(Path(checkpoint).resolve()),

@@ -7,7 +7,7 @@ rebuilds exactly the observation features on any later split or live data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import pandas as pd
 from tradelab.agents.aux import NEXT_RETURN_KEY
 from tradelab.errors import CheckpointError, DataError
 
-__all__ = ["SplitData", "resolve_h5", "load_split_data", "build_spec", "prepare_features", "NextReturnInfo", "REGIME_PREFIX"]
+__all__ = ["SplitData", "resolve_h5", "load_split_data", "build_spec", "prepare_features", "history_features",
+           "NextReturnInfo", "REGIME_PREFIX"]
 
 REGIME_PREFIX = "regime_p"
 
@@ -32,6 +33,9 @@ class SplitData:
     features: dict[str, pd.DataFrame]
     feature_names: list[str]
     metadata: dict[str, Any]
+    history: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)
+    """Per evaluation split ("val", "test"): OHLCV and UNSCALED features of the purge-gap bars just before
+    it, for the first observation windows (files built before this existed have none: zero padding)."""
 
 
 def resolve_h5(h5_path: str | Path, build_if_missing: bool = False, asset: str | None = "EURUSD") -> Path:
@@ -72,7 +76,17 @@ def load_split_data(h5_path: str | Path, asset: str | None = None) -> SplitData:
         features={s: data.features(s, match) for s in splits},
         feature_names=list(data.feature_names),
         metadata=dict(data.metadata),
+        history={s: (data.frame(f"history_{s}", match), data.features(f"history_{s}", match))
+                 for s in ("val", "test") if data.has_history(s, match)},
     )
+
+
+def history_features(data: SplitData, split: str, spec: dict[str, Any]) -> pd.DataFrame | None:
+    """Scaled observation features of the bars before ``split`` (its first windows), or None when not stored."""
+    if split not in data.history:
+        return None
+    frame, features = data.history[split]
+    return prepare_features(frame, features, spec) if len(frame) else None
 
 
 def build_spec(

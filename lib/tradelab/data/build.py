@@ -65,7 +65,10 @@ def _process(name: str, ohlcv: pd.DataFrame, source: str, fractions: Sequence[fl
     final = pd.concat(rows)
     final = final[final["label_signal"] >= 0]
     scaler = FeatureScaler.fit(split.train[feature_names()])
-    return {"split": split, "spec": spec, "final": final, "scaler": scaler,
+    parts = split.parts()  # the purge-gap bars before val and test, for their first observation windows
+    gaps = {f"history_{s}": full[(full.index > parts[prev].index[-1]) & (full.index < parts[s].index[0])]
+            for prev, s in (("train", "val"), ("val", "test"))}
+    return {"split": split, "spec": spec, "final": final, "scaler": scaler, "gaps": gaps,
             "frequency": infer_frequency(ohlcv.index), "source": source}
 
 
@@ -120,6 +123,8 @@ def build_processed(
              for name, path in tqdm(inputs, desc="assets", unit="asset", disable=not progress)}
     names = feature_names()
     h5_splits = {n: {s: b["split"].parts()[s][[*OHLCV_COLUMNS, *names]] for s in SPLITS} for n, b in built.items()}
+    for n, b in built.items():
+        h5_splits[n].update({k: g[[*OHLCV_COLUMNS, *names]] for k, g in b["gaps"].items()})
     common = {
         "feature_names": names,
         "feature_groups": dict(FEATURE_GROUPS),

@@ -33,6 +33,8 @@ H5_NAME = "processed_data.h5"
 FORMAT_VERSION = 1
 REQUIRED_METADATA = ("assets", "split_dates", "purge_gap", "frequency", "source", "format_version",
                      "content_hash", "feature_names", "label_horizon")
+#: Splits stored with the purge-gap bars before them (``/history/{split}/{asset}``), read as "history_{split}".
+HISTORY_SPLITS = ("val", "test")
 _BUILD_HINT = "Fix: run `tradelab data build` (or notebooks/00_data.ipynb) to create it"
 _PARQUET_KEY = b"tradelab"
 
@@ -68,10 +70,12 @@ def write_processed_h5(path: str | Path, splits: dict[str, dict[str, pd.DataFram
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as fh:
         str_dt = h5py.string_dtype()
         for asset, parts in splits.items():
-            for split in SPLITS:
+            # optional "history_val"/"history_test": the purge-gap bars before a split (first windows)
+            for split, group in [(s, s) for s in SPLITS] + [(f"history_{s}", f"history/{s}") for s in HISTORY_SPLITS
+                                                          if f"history_{s}" in parts]:
                 frame = parts[split]
                 cols = names or [c for c in frame.columns if c not in OHLCV_COLUMNS]
-                g = fh.create_group(f"{split}/{asset}")
+                g = fh.create_group(f"{group}/{asset}")
                 g.create_dataset("timestamp", data=frame.index.as_unit("ns").asi8.astype("int64"))
                 for c in OHLCV_COLUMNS:
                     g.create_dataset(c, data=frame[c].to_numpy(dtype="float64"))
@@ -130,6 +134,10 @@ class ProcessedData:
                 "Fix: pick one of those or rebuild with --assets."
             )
         return self._arrays[key]
+
+    def has_history(self, split: str, asset: str) -> bool:
+        """Whether the purge-gap bars before ``split`` are stored (read them as split ``"history_" + split``)."""
+        return (f"history_{split}", asset) in self._arrays
 
     def frame(self, split: str, asset: str) -> pd.DataFrame:
         """Canonical OHLCV frame of one split."""
@@ -200,6 +208,10 @@ def read_processed_h5(path: str | Path) -> ProcessedData:
         assets = [str(a) for a in meta.get("assets", [])]
         names = [str(n) for n in meta.get("feature_names", [])]
         arrays = {(s, a): _read_group(fh, s, a, len(names), problems) for s in SPLITS for a in assets}
+        for s in HISTORY_SPLITS:  # optional (files built before they existed have none)
+            for a in assets:
+                if f"history/{s}/{a}" in fh:
+                    arrays[(f"history_{s}", a)] = _read_group(fh, f"history/{s}", a, len(names), problems)
     if problems:
         raise DataError(f"{path} is incomplete: missing or invalid {', '.join(problems)}. {_BUILD_HINT}.")
     return ProcessedData(path, assets, meta, names, arrays)

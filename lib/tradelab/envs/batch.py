@@ -189,6 +189,7 @@ class BatchCore:
             "n_trades": int(a.n_trades[i, 0]),
             "costs_paid": float(a.costs_paid[i, 0]),
             "position": float(exposure[0]) if self.layout == "single" else exposure[: self.market.n_active].tolist(),
+            "shares": float(a.shares[i, 0]) if self.layout == "single" else a.shares[i, : self.market.n_active].tolist(),
             "cash": float(a.cash[i, 0]),
             "bar": int(self.t[i]),
         }
@@ -204,9 +205,10 @@ class BatchCore:
         exposure = a.shares[rows] * self.market.close[t] / np.maximum(equity, 1e-9)[:, None]
         exposure = exposure[:, 0].tolist() if self.layout == "single" else exposure[:, : self.market.n_active].tolist()
         total_return = equity / self.config.initial_cash - 1.0
+        shares = a.shares[rows, 0].tolist() if self.layout == "single" else a.shares[rows, : self.market.n_active].tolist()
         cols = (equity.tolist(), total_return.tolist(), sharpe.tolist(), a.max_dd[rows, 0].tolist(),
-                a.n_trades[rows, 0].astype(np.int64).tolist(), a.costs_paid[rows, 0].tolist(), exposure,
+                a.n_trades[rows, 0].astype(np.int64).tolist(), a.costs_paid[rows, 0].tolist(), exposure, shares,
                 a.cash[rows, 0].tolist(), t.tolist())
         keys = ("equity", "total_return", "sharpe_ratio", "max_drawdown", "n_trades", "costs_paid", "position",
-                "cash", "bar")
+                "shares", "cash", "bar")
         return [dict(zip(keys, values)) for values in zip(*cols)]

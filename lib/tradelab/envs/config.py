@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
 
-__all__ = ["CostConfig", "RewardConfig", "TradingEnvConfig", "FINRA_MODES", "REWARD_KINDS"]
+__all__ = ["CostConfig", "RewardConfig", "RiskConfig", "TradingEnvConfig", "FINRA_MODES", "REWARD_KINDS", "PDT_MODES", "IMPACT_MODES"]
 
 FINRA_MODES = ("notional", "per_share")
 REWARD_KINDS = ("v3", "log_return")
+PDT_MODES = ("finra", "daily_cap")
+IMPACT_MODES = ("auto", "on", "off")
 
 
 def _check(cond: bool, where: str, value: object, allowed: str) -> None:
@@ -43,13 +45,23 @@ class CostConfig(ConfigBase):
     """Cap in dollars per order (per asset per fill) for the 'per_share' FINRA TAF."""
     commission_rate: float = 0.0
     """Broker commission as a fraction of notional (both sides)."""
+    impact: str = "auto"
+    """Square-root market impact: 'auto' charges it only where volume is notional (shares or contracts
+    traded), not for FX or tick-count volumes (see :func:`tradelab.envs.costs.volume_is_notional`); 'on' always
+    (where volume > 0); 'off' never."""
     impact_coef: float = 0.1
     """Square-root market impact: coef × notional × sqrt(notional / bar dollar volume); 0 volume → no impact."""
     impact_cap: float = 0.005
     """Upper bound of the impact as a fraction of notional (the square-root law is for small participation;
     tick-count volumes such as the embedded EURUSD's would otherwise imply absurd impact)."""
     pdt_enabled: bool = True
-    """Apply the pattern-day-trading rule (only binds on intraday bars while equity < threshold)."""
+    """Apply the pattern-day-trading rule (pdt_mode says which)."""
+    pdt_mode: str = "finra"
+    """'finra': FINRA's rule, ``max_day_trades`` same-day round trips per rolling 5 trading days, only on
+    intraday bars while equity < ``pdt_equity_threshold``; 'daily_cap': the V3 design's "max 4 trades per
+    day", at most ``max_trades_per_day`` fills per trading day whatever the equity."""
+    max_trades_per_day: int = 4
+    """Fills allowed per trading day (all assets together) in 'daily_cap' mode."""
     max_day_trades: int = 3
     """Same-day round trips allowed within a rolling 5-trading-day window while under the PDT threshold."""
     pdt_equity_threshold: float = 25_000.0
@@ -65,6 +77,9 @@ class CostConfig(ConfigBase):
             value = getattr(self, name)
             _check(value >= 0, f"costs.{name}", value, "must be >= 0")
         _check(self.finra_mode in FINRA_MODES, "costs.finra_mode", self.finra_mode, f"use one of {FINRA_MODES}")
+        _check(self.pdt_mode in PDT_MODES, "costs.pdt_mode", self.pdt_mode, f"use one of {PDT_MODES}")
+        _check(self.impact in IMPACT_MODES, "costs.impact", self.impact, f"use one of {IMPACT_MODES}")
+        _check(self.max_trades_per_day >= 0, "costs.max_trades_per_day", self.max_trades_per_day, "must be >= 0")
         _check(self.atr_window >= 1, "costs.atr_window", self.atr_window, "must be >= 1")
         _check(self.max_day_trades >= 0, "costs.max_day_trades", self.max_day_trades, "must be >= 0")
         _check(self.min_holding_bars >= 0, "costs.min_holding_bars", self.min_holding_bars, "must be >= 0")
@@ -97,6 +112,40 @@ class RewardConfig(ConfigBase):
 
 
 @dataclass(frozen=True)
+class RiskConfig(ConfigBase):
+    """Risk manager between the policy and the env (:mod:`tradelab.envs.risk`); off by default."""
+
+    enabled: bool = False
+    """Apply the rules below (off by default: agents are evaluated as trained unless a user asks for it)."""
+    max_position: float | None = None
+    """Per-asset cap of |target exposure| (fraction of equity); None: no cap."""
+    max_gross: float | None = None
+    """Cap of the summed |target exposure| over assets (scaled down proportionally); None: no cap."""
+    stop_loss: float | None = None
+    """Close a position whose unrealised return from its entry price is <= -stop_loss (0.05 = -5 %)."""
+    take_profit: float | None = None
+    """Close a position whose unrealised return from its entry price is >= take_profit."""
+    max_drawdown: float | None = None
+    """Circuit breaker: when equity falls this fraction below its peak, go flat for ``breaker_bars`` bars."""
+    breaker_bars: int = 20
+    """Bars kept flat after the circuit breaker fires; the peak then restarts from the equity at release."""
+    target_vol: float | None = None
+    """Volatility targeting: scale exposure by target_vol / realised annualised vol (capped by max_leverage)."""
+    vol_window: int = 20
+    """Bars of close-to-close returns (up to the decision bar) in the realised volatility."""
+    max_leverage: float = 1.0
+    """Largest factor volatility targeting may scale an exposure up by."""
+
+    def validate(self) -> None:
+        for name in ("max_position", "max_gross", "stop_loss", "take_profit", "max_drawdown", "target_vol"):
+            value = getattr(self, name)
+            _check(value is None or value > 0, f"risk.{name}", value, "must be > 0, or null to switch the rule off")
+        _check(self.breaker_bars >= 1, "risk.breaker_bars", self.breaker_bars, "must be >= 1")
+        _check(self.vol_window >= 2, "risk.vol_window", self.vol_window, "must be >= 2")
+        _check(self.max_leverage > 0, "risk.max_leverage", self.max_leverage, "must be > 0")
+
+
+@dataclass(frozen=True)
 class TradingEnvConfig(ConfigBase):
     """Single-asset and portfolio environment settings (shared by SAC, PPO and evaluation)."""
 
@@ -110,12 +159,20 @@ class TradingEnvConfig(ConfigBase):
     """Clip target exposure to [0, 1] instead of [-1, 1]."""
     min_trade_fraction: float = 0.01
     """No-trade band: orders smaller than this fraction of equity are skipped (no churn from drift rebalances)."""
+    max_position_pct: float = 1.0
+    """Cap of each asset's exposure as a fraction of equity (target weights are clipped to ±this; seed 003's key)."""
+    buy_pct: float | None = None
+    """Cap of each asset's position change per step as a fraction of equity (None: no cap; seed 003's key)."""
+    reward_scaling: float = 1.0
+    """Factor multiplying the training reward (seed 003's key); evaluation never uses the reward."""
     max_assets: int = 5
     """Asset slots of PortfolioEnv; spaces depend only on (max_assets, window, n_features)."""
     costs: CostConfig = field(default_factory=CostConfig)
     """Transaction-cost model."""
     reward: RewardConfig = field(default_factory=RewardConfig)
     """Training reward."""
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    """Risk manager between policy and env (backtests, inference and make_vec_env apply it when enabled)."""
 
     def validate(self) -> None:
         _check(self.window >= 1, "window", self.window, "must be >= 1")
@@ -124,6 +181,9 @@ class TradingEnvConfig(ConfigBase):
         _check(self.initial_cash > 0, "initial_cash", self.initial_cash, "must be > 0")
         _check(0 <= self.min_trade_fraction < 1, "min_trade_fraction", self.min_trade_fraction, "must be in [0, 1)")
         _check(self.max_assets >= 1, "max_assets", self.max_assets, "must be >= 1")
+        _check(0 < self.max_position_pct <= 1, "max_position_pct", self.max_position_pct, "must be in (0, 1]")
+        _check(self.buy_pct is None or self.buy_pct > 0, "buy_pct", self.buy_pct, "must be > 0, or null for no cap")
+        _check(self.reward_scaling > 0, "reward_scaling", self.reward_scaling, "must be > 0")
 
     def with_cost_multiplier(self, multiplier: float) -> TradingEnvConfig:
         """A copy whose costs are scaled by ``multiplier`` (0×, 1×, 2× sweeps)."""

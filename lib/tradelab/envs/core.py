@@ -21,7 +21,8 @@ from tradelab.envs.config import TradingEnvConfig
 from tradelab.envs.costs import PDT_WINDOW_DAYS, CostParams, order_costs
 from tradelab.envs.rewards import RewardParams, step_reward
 
-__all__ = ["Ops", "SCALAR_OPS", "ARRAY_OPS", "ARRAY_OPS_1", "Account", "CoreParams", "transition", "NO_DAY"]
+__all__ = ["Ops", "SCALAR_OPS", "ARRAY_OPS", "ARRAY_OPS_1", "Account", "CoreParams", "transition", "limit_targets",
+           "NO_DAY"]
 
 NO_DAY = -(10**9)  # day stamp of an empty PDT slot
 
@@ -63,24 +64,32 @@ class CoreParams:
     reward: RewardParams
     min_trade_fraction: float
     min_hold: float
-    pdt_on: bool  # PDT enabled AND the data has several bars per day
+    pdt_on: bool  # FINRA PDT enabled AND the data has several bars per day
     max_day_trades: int
     pdt_threshold: float
     initial_cash: float
+    daily_cap_on: bool = False  # pdt_mode 'daily_cap': at most max_trades_per_day fills a day
+    max_trades_per_day: int = 4
+    max_pos: float = 1.0  # |target weight| cap per asset
+    buy_cap: float = 0.0  # |position change| per step as a fraction of equity; 0 = no cap
+    reward_scale: float = 1.0
 
     @classmethod
     def build(cls, cfg: TradingEnvConfig, periods_per_year: float, intraday: bool) -> CoreParams:
         c = cfg.costs
+        finra = c.pdt_mode == "finra"
         return cls(CostParams.from_config(c), RewardParams.build(cfg.reward, periods_per_year),
-                   cfg.min_trade_fraction, float(c.min_holding_bars), bool(c.pdt_enabled and intraday),
-                   c.max_day_trades, c.pdt_equity_threshold, cfg.initial_cash)
+                   cfg.min_trade_fraction, float(c.min_holding_bars), bool(c.pdt_enabled and intraday and finra),
+                   c.max_day_trades, c.pdt_equity_threshold, cfg.initial_cash,
+                   bool(c.pdt_enabled and not finra), c.max_trades_per_day, float(cfg.max_position_pct),
+                   float(cfg.buy_pct or 0.0), float(cfg.reward_scaling))
 
 
 class Account:
     """Mutable account state; fields are floats (single env) or arrays (batched)."""
 
     __slots__ = ("cash", "shares", "avg_price", "held", "open_day", "equity", "peak", "max_dd", "n_trades",
-                 "costs_paid", "sum_r", "sum_r2", "n_steps", "pdt_count", "pdt_day")
+                 "costs_paid", "sum_r", "sum_r2", "n_steps", "pdt_count", "pdt_day", "day_fills", "fills_day")
 
     def __init__(self, n_envs: int | None, n_assets: int, initial_cash: float) -> None:
         if n_envs is None:  # scalar single-asset account
@@ -90,6 +99,7 @@ class Account:
             self.max_dd = self.n_trades = self.costs_paid = self.sum_r = self.sum_r2 = self.n_steps = 0.0
             self.pdt_count = [0] * PDT_WINDOW_DAYS
             self.pdt_day = [NO_DAY] * PDT_WINDOW_DAYS
+            self.day_fills, self.fills_day = 0, NO_DAY
             return
         env_shape, asset_shape = (n_envs, 1), (n_envs, n_assets)
         self.cash = np.full(env_shape, float(initial_cash))
@@ -101,16 +111,19 @@ class Account:
             np.zeros(env_shape) for _ in range(6))
         self.pdt_count = np.zeros((n_envs, PDT_WINDOW_DAYS), dtype=np.int64)
         self.pdt_day = np.full((n_envs, PDT_WINDOW_DAYS), NO_DAY, dtype=np.int64)
+        self.day_fills = np.zeros(env_shape, dtype=np.int64)
+        self.fills_day = np.full(env_shape, NO_DAY, dtype=np.int64)
 
     def reset_rows(self, rows: np.ndarray, initial_cash: float) -> None:
         """Array accounts: restore the rows ``rows`` to a fresh account."""
         for name in ("cash", "equity", "peak"):
             getattr(self, name)[rows] = initial_cash
         for name in ("shares", "avg_price", "held", "max_dd", "n_trades", "costs_paid", "sum_r", "sum_r2",
-                     "n_steps", "pdt_count"):
+                     "n_steps", "pdt_count", "day_fills"):
             getattr(self, name)[rows] = 0
         self.open_day[rows] = NO_DAY
         self.pdt_day[rows] = NO_DAY
+        self.fills_day[rows] = NO_DAY
 
 
 def _pdt_used(acct: Account, day: Any, ops: Ops) -> Any:
@@ -149,7 +162,27 @@ def _gate(acct: Account, target: Any, delta: Any, price: Any, equity_open: Any, 
         blocked = day_trade & (equity_open < p.pdt_threshold) & (_pdt_used(acct, day, ops) + rank > p.max_day_trades)
         ok = ok & ops.lnot(blocked)
         _pdt_record(acct, day, ops.asum(day_trade & ops.lnot(blocked)), ops)
+    if p.daily_cap_on:  # "max N trades per day": fills beyond the N-th of the day (asset order) are refused
+        used = ops.where(acct.fills_day == day, acct.day_fills, 0)
+        ok = ok & (used + ops.acumsum(ok) <= p.max_trades_per_day)
+        acct.day_fills = used + ops.asum(ok)
+        acct.fills_day = ops.maximum(acct.fills_day, day)  # days only move forward within an episode
     return ok
+
+
+def limit_targets(weights: Any, old: Any, equity_open: Any, open_: Any, p: CoreParams, ops: Ops) -> tuple[Any, Any]:
+    """Target shares and wanted change after the exposure cap (``max_position_pct``) and the per-step
+    change cap (``buy_pct`` × equity); with the defaults (1.0, no cap) it is ``weights × equity / open``."""
+    if p.max_pos < 1.0:
+        weights = ops.maximum(ops.minimum(weights, p.max_pos), -p.max_pos)
+    target = weights * equity_open / open_
+    wanted = target - old
+    if p.buy_cap > 0.0:
+        cap = p.buy_cap * equity_open / open_
+        clipped = ops.maximum(ops.minimum(wanted, cap), -cap)
+        target = ops.where(ops.absolute(wanted) > cap, old + clipped, target)
+        wanted = clipped
+    return target, wanted
 
 
 def transition(acct: Account, weights: Any, open_: Any, close: Any, atr_ratio: Any, inv_dv: Any, day: Any,
@@ -159,9 +192,8 @@ def transition(acct: Account, weights: Any, open_: Any, close: Any, atr_ratio: A
     ``atr_ratio`` and ``inv_dv`` come from the decision bar t (known when the order is sent).
     """
     equity_open = acct.cash + ops.asum(acct.shares * open_)
-    target = weights * equity_open / open_
     old = acct.shares
-    wanted = target - old
+    target, wanted = limit_targets(weights, old, equity_open, open_, p, ops)
     ok = _gate(acct, target, wanted, open_, equity_open, day, p, ops)
     delta = ops.where(ok, wanted, 0.0)
     new = old + delta
@@ -176,7 +208,8 @@ def transition(acct: Account, weights: Any, open_: Any, close: Any, atr_ratio: A
     acct.peak = ops.maximum(acct.peak, acct.equity)
     drawdown = 1.0 - acct.equity / acct.peak
     acct.max_dd = ops.maximum(acct.max_dd, drawdown)
-    return step_reward(acct, prev_equity, ops.asum(ok), drawdown, p.reward, p.initial_cash, ops)
+    reward = step_reward(acct, prev_equity, ops.asum(ok), drawdown, p.reward, p.initial_cash, ops)
+    return reward * p.reward_scale if p.reward_scale != 1.0 else reward
 
 
 def _update_positions(acct: Account, old: Any, new: Any, price: Any, day: Any, ops: Ops) -> None:

@@ -29,10 +29,51 @@ __all__ = [
     "CostParams",
     "order_costs",
     "PDT_WINDOW_DAYS",
+    "volume_is_notional",
+    "impact_applies",
+    "MIN_NOTIONAL_DOLLAR_VOLUME",
 ]
 
 #: Trading days in the pattern-day-trading rolling window.
 PDT_WINDOW_DAYS = 5
+#: Median close × volume per bar below which volume is read as a tick count, not traded notional. Exchange
+#: volumes of the embedded daily assets are ≥ $5·10⁸ a bar; EURUSD's tick counts give ~$1.5·10³.
+MIN_NOTIONAL_DOLLAR_VOLUME = 1e6
+_CURRENCIES = {"USD", "EUR", "JPY", "GBP", "CHF", "AUD", "NZD", "CAD", "SEK", "NOK", "DKK", "HKD", "SGD", "CNH",
+               "CNY", "MXN", "ZAR", "TRY", "PLN", "HUF", "CZK", "XAU", "XAG"}
+
+
+def volume_is_notional(frame: Any, name: str | None = None) -> tuple[bool, str]:
+    """Whether ``frame['volume']`` counts traded shares/contracts (square-root impact applies), with the reason.
+
+    In this order: the source's flag ``frame.attrs['volume_is_notional']``; an FX pair name (``name`` or
+    ``frame.attrs['asset']``, e.g. EURUSD: FX volumes are tick counts); a median dollar volume per bar
+    below :data:`MIN_NOTIONAL_DOLLAR_VOLUME` (tick counts); no volume at all. Otherwise notional.
+    """
+    attrs = getattr(frame, "attrs", {}) or {}
+    if "volume_is_notional" in attrs:
+        flag = bool(attrs["volume_is_notional"])
+        return flag, f"source says volume_is_notional={flag}"
+    label = str(name or attrs.get("asset") or "").upper().replace("/", "").replace("=X", "")
+    if len(label) == 6 and label[:3] in _CURRENCIES and label[3:] in _CURRENCIES:
+        return False, f"{label} is an FX pair (volume is a tick count)"
+    volume = np.asarray(frame["volume"], dtype=np.float64)
+    if not (volume > 0).any():
+        return False, "no volume data"
+    dollar = float(np.median(np.asarray(frame["close"], dtype=np.float64) * volume))
+    if dollar < MIN_NOTIONAL_DOLLAR_VOLUME:
+        return False, f"median close x volume {dollar:.3g} per bar < {MIN_NOTIONAL_DOLLAR_VOLUME:.0e}: tick counts"
+    return True, f"exchange volume (median {dollar:.3g} per bar)"
+
+
+def impact_applies(mode: str, frame: Any, name: str | None = None) -> tuple[bool, str]:
+    """Impact charged on this asset under ``costs.impact`` = auto | on | off, and why."""
+    if mode == "off":
+        return False, "costs.impact = off"
+    if mode == "on":
+        return True, "costs.impact = on"
+    notional, why = volume_is_notional(frame, name)
+    return notional, f"auto: {why}"
 
 
 def spread_cost(notional: Any, spread_bps: float) -> Any:

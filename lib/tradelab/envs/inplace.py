@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradelab.envs.core import ARRAY_OPS, ARRAY_OPS_1, Account, CoreParams, _gate
+from tradelab.envs.core import ARRAY_OPS, ARRAY_OPS_1, Account, CoreParams, _gate, limit_targets
 
 __all__ = ["InplaceTransition"]
 
@@ -38,7 +38,9 @@ class InplaceTransition:
         c = p.costs
         self.rate_notional = c.half_spread + c.commission_rate
         self.rate_sell = c.sec_rate + c.finra_rate
-        self.simple_gate = p.min_hold <= 0 and not p.pdt_on  # held >= 0 always: only the size threshold binds
+        # held >= 0 always: without the holding/PDT rules only the size threshold binds
+        self.simple_gate = p.min_hold <= 0 and not p.pdt_on and not p.daily_cap_on
+        self.limits = p.max_pos < 1.0 or p.buy_cap > 0.0
 
     def _asum(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Sum over the asset axis keeping it (the value itself for one slot), as ``ARRAY_OPS.asum``."""
@@ -54,9 +56,14 @@ class InplaceTransition:
         old = acct.shares
         np.multiply(old, open_, out=a0)
         np.add(acct.cash, self._asum(a0, e0), out=eq_open)
-        np.multiply(weights, eq_open, out=target)
-        np.divide(target, open_, out=target)
-        np.subtract(target, old, out=wanted)
+        if self.limits:  # optional caps: core's function (same operations), copied into the buffers
+            capped_target, capped_wanted = limit_targets(weights, old, eq_open, open_, p, self.ops)
+            np.copyto(target, capped_target)
+            np.copyto(wanted, capped_wanted)
+        else:
+            np.multiply(weights, eq_open, out=target)
+            np.divide(target, open_, out=target)
+            np.subtract(target, old, out=wanted)
         if self.simple_gate:
             np.absolute(wanted, out=a1)
             np.multiply(a1, open_, out=a1)
@@ -88,7 +95,10 @@ class InplaceTransition:
         np.divide(acct.equity, acct.peak, out=drawdown)
         np.subtract(1.0, drawdown, out=drawdown)
         np.maximum(acct.max_dd, drawdown, out=acct.max_dd)
-        return self._reward(acct, prev, new_trades, drawdown, ret)
+        reward = self._reward(acct, prev, new_trades, drawdown, ret)
+        if p.reward_scale != 1.0:
+            np.multiply(reward, p.reward_scale, out=reward)  # _reward returns a fresh array
+        return reward
 
     def _costs(self, delta: np.ndarray, notional: np.ndarray, atr_ratio: np.ndarray, inv_dv: np.ndarray) -> None:
         """``costs.order_costs`` into ``cost`` (same operation order; zero-rate terms skipped)."""

@@ -16,10 +16,11 @@ import pandas as pd
 
 from tradelab.data.calendar import periods_per_year
 from tradelab.data.validate import OHLCV_COLUMNS
-from tradelab.envs.costs import inverse_dollar_volume, wilder_atr
+from tradelab.envs.costs import impact_applies, inverse_dollar_volume, wilder_atr
 from tradelab.errors import ConfigError, DataError
 
-__all__ = ["Market", "build_market", "check_frame", "feature_array", "draw_episode", "check_trainable"]
+__all__ = ["Market", "build_market", "check_frame", "feature_array", "history_array", "draw_episode",
+           "check_trainable"]
 
 
 
@@ -63,6 +64,20 @@ def feature_array(features: Any, data: pd.DataFrame, name: str) -> np.ndarray:
     return arr
 
 
+def history_array(history: Any, n_features: int, name: str) -> np.ndarray:
+    """Scaled feature rows before the data (float32 ``(H, F)``), checked for width and NaN."""
+    arr = np.asarray(history.to_numpy(dtype=np.float32) if isinstance(history, pd.DataFrame) else history,
+                     dtype=np.float32)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[1] != n_features:
+        raise DataError(f"{name}: expected rows of {n_features} scaled features (the same columns as the "
+                        f"features), got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise DataError(f"{name}: NaN/inf in the history rows; pass fewer rows (only complete ones)")
+    return arr
+
+
 @dataclass
 class Market:
     """Aligned arrays for ``n_assets`` slots (unused slots: price 1, no features)."""
@@ -78,6 +93,7 @@ class Market:
     n_active: int
     intraday: bool
     periods_per_year: float
+    impact: list[str] | None = None  # per active slot: "on (why)" / "off (why)"
 
     @property
     def n_bars(self) -> int:
@@ -90,8 +106,15 @@ def _day_ordinal(index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def build_market(frames: list[pd.DataFrame], feats: list[np.ndarray], window: int, n_slots: int,
-                 atr_window: int) -> Market:
-    """Stack aligned assets into slot arrays; frames must share one index and one feature width."""
+                 atr_window: int, impact: str = "auto", names: list[str] | None = None,
+                 history: list[np.ndarray | None] | None = None) -> Market:
+    """Stack aligned assets into slot arrays; frames must share one index and one feature width.
+
+    ``impact`` (costs.impact) decides per asset whether square-root impact is charged (its dollar
+    volume is zeroed otherwise). ``history``: per asset, scaled feature rows of the bars just BEFORE
+    ``frames`` (e.g. the purge gap before a validation split); the first windows take their rows from
+    it instead of zeros.
+    """
     if not frames:
         raise ConfigError("no assets given: pass at least one OHLCV frame")
     if len(frames) > n_slots:
@@ -108,13 +131,21 @@ def build_market(frames: list[pd.DataFrame], feats: list[np.ndarray], window: in
     shape = (n_bars, n_slots)
     open_, close, atr_ratio, inv_dv = np.ones(shape), np.ones(shape), np.zeros(shape), np.zeros(shape)
     padded = np.zeros((n_bars + window - 1, n_slots, n_feat), dtype=np.float32)
+    impact_notes = []
     for i, (frame, feat) in enumerate(zip(frames, feats)):
         open_[:, i] = frame["open"].to_numpy(np.float64)
         close[:, i] = frame["close"].to_numpy(np.float64)
         atr = wilder_atr(frame["high"].to_numpy(), frame["low"].to_numpy(), close[:, i], atr_window)
         atr_ratio[:, i] = atr / close[:, i]
-        inv_dv[:, i] = inverse_dollar_volume(close[:, i], frame["volume"].to_numpy(np.float64))
+        charged, why = impact_applies(impact, frame, names[i] if names else None)
+        impact_notes.append(f"{'on' if charged else 'off'} ({why})")
+        if charged:
+            inv_dv[:, i] = inverse_dollar_volume(close[:, i], frame["volume"].to_numpy(np.float64))
         padded[window - 1:, i, :] = feat
+        past = None if history is None else history[i]
+        if past is not None and window > 1:
+            past = np.asarray(past, dtype=np.float32).reshape(-1, n_feat)[-(window - 1):]
+            padded[window - 1 - len(past): window - 1, i, :] = past
     flat = padded.reshape(n_bars + window - 1, n_slots * n_feat)
     row = n_slots * n_feat
     windows = np.lib.stride_tricks.as_strided(flat, shape=(n_bars, window * row),
@@ -122,7 +153,7 @@ def build_market(frames: list[pd.DataFrame], feats: list[np.ndarray], window: in
     day = _day_ordinal(index)
     intraday = bool((np.diff(day) == 0).any())
     return Market(index, open_, close, atr_ratio, inv_dv, day, windows, n_feat, len(frames), intraday,
-                  periods_per_year(index))
+                  periods_per_year(index), impact_notes)
 
 
 def draw_episode(rng: np.random.Generator, lengths: tuple[int, ...], n_bars: int, window: int,

@@ -17,15 +17,26 @@ import pandas as pd
 
 from tradelab.envs.batch import BatchCore
 from tradelab.envs.config import TradingEnvConfig
-from tradelab.envs.market import Market, build_market, check_frame, check_trainable, feature_array
+from tradelab.envs.market import (
+    Market,
+    build_market,
+    check_frame,
+    check_trainable,
+    feature_array,
+    history_array,
+)
 from tradelab.errors import DataError
 
 __all__ = ["PortfolioEnv", "build_portfolio_market"]
 
 
 def build_portfolio_market(data: dict[str, pd.DataFrame], features: dict[str, Any],
-                           config: TradingEnvConfig) -> Market:
-    """Validate aligned assets and stack them into ``config.max_assets`` slots."""
+                           config: TradingEnvConfig, history: dict[str, Any] | None = None) -> Market:
+    """Validate aligned assets and stack them into ``config.max_assets`` slots.
+
+    ``history``: ``{asset: scaled feature rows before the data}`` for the first windows (see
+    :func:`tradelab.envs.market.build_market`).
+    """
     if not isinstance(data, dict) or not data:
         raise DataError("PortfolioEnv data must be a non-empty dict {asset: OHLCV DataFrame}")
     missing = [k for k in data if k not in features]
@@ -33,7 +44,12 @@ def build_portfolio_market(data: dict[str, pd.DataFrame], features: dict[str, An
         raise DataError(f"PortfolioEnv features: no features for asset(s) {missing}; pass one array per asset")
     frames = [check_frame(df, f"PortfolioEnv data[{name!r}]") for name, df in data.items()]
     feats = [feature_array(features[name], df, f"PortfolioEnv features[{name!r}]") for name, df in data.items()]
-    return build_market(frames, feats, config.window, config.max_assets, config.costs.atr_window)
+    past = None
+    if history is not None:
+        past = [None if history.get(name) is None else
+                history_array(history[name], feats[0].shape[1], f"PortfolioEnv history[{name!r}]") for name in data]
+    return build_market(frames, feats, config.window, config.max_assets, config.costs.atr_window,
+                        config.costs.impact, list(data), past)
 
 
 class PortfolioEnv(gym.Env):
@@ -43,16 +59,18 @@ class PortfolioEnv(gym.Env):
     :param features: ``{asset: scaled features}`` row-aligned with each frame, same width.
     :param config: :class:`TradingEnvConfig`.
     :param eval_mode: run the whole period once from its first bar.
+    :param history: ``{asset: scaled feature rows before the data}``: real rows for the first windows.
     """
 
     metadata = {"render_modes": []}
 
     def __init__(self, data: dict[str, pd.DataFrame], features: dict[str, Any],
-                 config: TradingEnvConfig | None = None, eval_mode: bool = False) -> None:
+                 config: TradingEnvConfig | None = None, eval_mode: bool = False,
+                 history: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.config = cfg = config or TradingEnvConfig()
         self.assets = list(data)
-        market = build_portfolio_market(data, features, cfg)
+        market = build_portfolio_market(data, features, cfg, history)
         if not eval_mode:
             check_trainable(market.n_bars, cfg.window, "PortfolioEnv data")
         self.core = BatchCore(market, cfg, 1, "portfolio", eval_mode)

@@ -17,7 +17,14 @@ import pandas as pd
 
 from tradelab.envs.config import TradingEnvConfig
 from tradelab.envs.core import SCALAR_OPS, Account, CoreParams, transition
-from tradelab.envs.market import build_market, check_frame, check_trainable, draw_episode, feature_array
+from tradelab.envs.market import (
+    build_market,
+    check_frame,
+    check_trainable,
+    draw_episode,
+    feature_array,
+    history_array,
+)
 from tradelab.envs.rewards import running_sharpe
 
 __all__ = ["TradingEnvironment", "N_STATE_FEATURES"]
@@ -33,17 +40,23 @@ class TradingEnvironment(gym.Env):
     :param features: SCALED features, one row per bar of ``data`` (DataFrame or array).
     :param config: :class:`TradingEnvConfig` (costs, reward, window, episode lengths...).
     :param eval_mode: deterministic full-split episode instead of random training episodes.
+    :param history: scaled features of the bars just before ``data`` (e.g. the purge gap before a
+        validation/test split); the first ``window - 1`` observations take their earlier rows from it
+        instead of zeros. None: zero padding.
     """
 
     metadata = {"render_modes": []}
 
     def __init__(self, data: pd.DataFrame, features: pd.DataFrame | np.ndarray,
-                 config: TradingEnvConfig | None = None, eval_mode: bool = False) -> None:
+                 config: TradingEnvConfig | None = None, eval_mode: bool = False,
+                 history: pd.DataFrame | np.ndarray | None = None) -> None:
         super().__init__()
         self.config = cfg = config or TradingEnvConfig()
         data = check_frame(data, "TradingEnvironment data")
         feats = feature_array(features, data, "TradingEnvironment features")
-        self.market = m = build_market([data], [feats], cfg.window, 1, cfg.costs.atr_window)
+        past = None if history is None else history_array(history, feats.shape[1], "TradingEnvironment history")
+        self.market = m = build_market([data], [feats], cfg.window, 1, cfg.costs.atr_window, cfg.costs.impact,
+                                       history=[past])
         self.eval_mode = bool(eval_mode)
         if not eval_mode:
             check_trainable(m.n_bars, cfg.window, "TradingEnvironment data")
@@ -116,6 +129,7 @@ class TradingEnvironment(gym.Env):
             "n_trades": int(acct.n_trades),
             "costs_paid": acct.costs_paid,
             "position": acct.shares * self._close[self._t] / eq,
+            "shares": acct.shares,
             "cash": acct.cash,
             "bar": self._t,
         }

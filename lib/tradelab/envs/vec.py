@@ -16,16 +16,18 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pandas as pd
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecEnvWrapper
 
 from tradelab.envs.batch import BatchCore
-from tradelab.envs.config import TradingEnvConfig
-from tradelab.envs.market import build_market, check_frame, check_trainable, feature_array
+from tradelab.envs.config import RiskConfig, TradingEnvConfig
+from tradelab.envs.market import build_market, check_frame, check_trainable, feature_array, history_array
 from tradelab.envs.portfolio_env import PortfolioEnv, build_portfolio_market
+from tradelab.envs.risk import RiskState, apply_risk, core_inputs, wrap_env
 from tradelab.envs.trading_env import TradingEnvironment
 from tradelab.errors import ConfigError
 
-__all__ = ["BatchedVecEnv", "BatchedTradingVecEnv", "BatchedPortfolioVecEnv", "make_vec_env", "VEC_KINDS"]
+__all__ = ["BatchedVecEnv", "BatchedTradingVecEnv", "BatchedPortfolioVecEnv", "RiskVecEnvWrapper", "make_vec_env",
+           "VEC_KINDS"]
 
 VEC_KINDS = ("batched", "dummy", "subproc")
 
@@ -98,11 +100,13 @@ class BatchedTradingVecEnv(BatchedVecEnv):
     """``n_envs`` single-asset envs (same obs layout as :class:`TradingEnvironment`)."""
 
     def __init__(self, data: pd.DataFrame, features: Any, config: TradingEnvConfig | None = None,
-                 n_envs: int = 8, seed: int | None = None, eval_mode: bool = False) -> None:
+                 n_envs: int = 8, seed: int | None = None, eval_mode: bool = False, history: Any = None) -> None:
         cfg = config or TradingEnvConfig()
         data = check_frame(data, "BatchedTradingVecEnv data")
         feats = feature_array(features, data, "BatchedTradingVecEnv features")
-        market = build_market([data], [feats], cfg.window, 1, cfg.costs.atr_window)
+        past = None if history is None else history_array(history, feats.shape[1], "BatchedTradingVecEnv history")
+        market = build_market([data], [feats], cfg.window, 1, cfg.costs.atr_window, cfg.costs.impact,
+                              history=[past])
         if not eval_mode:
             check_trainable(market.n_bars, cfg.window, "BatchedTradingVecEnv data")
         super().__init__(BatchCore(market, cfg, n_envs, "single", eval_mode), 1, seed)
@@ -113,12 +117,42 @@ class BatchedPortfolioVecEnv(BatchedVecEnv):
 
     def __init__(self, data: dict[str, pd.DataFrame], features: dict[str, Any],
                  config: TradingEnvConfig | None = None, n_envs: int = 8, seed: int | None = None,
-                 eval_mode: bool = False) -> None:
+                 eval_mode: bool = False, history: dict[str, Any] | None = None) -> None:
         cfg = config or TradingEnvConfig()
-        market = build_portfolio_market(data, features, cfg)
+        market = build_portfolio_market(data, features, cfg, history)
         if not eval_mode:
             check_trainable(market.n_bars, cfg.window, "BatchedPortfolioVecEnv data")
         super().__init__(BatchCore(market, cfg, n_envs, "portfolio", eval_mode), cfg.max_assets, seed)
+
+
+class RiskVecEnvWrapper(VecEnvWrapper):
+    """:func:`apply_risk` on a batched tradelab VecEnv (PPO training with ``risk.enabled``)."""
+
+    def __init__(self, venv: Any, config: RiskConfig) -> None:
+        super().__init__(venv)
+        self.risk = config
+        self.state = RiskState.new(venv.core.acct.equity[:, 0])
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.state.counts)
+
+    def reset(self) -> np.ndarray:
+        obs = self.venv.reset()
+        self.state.reset_rows(np.arange(self.num_envs), self.venv.core.acct.equity[:, 0])
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        core = self.venv.core
+        inputs = core_inputs(core, np.arange(self.num_envs), self.risk.vol_window)
+        self.venv.step_async(apply_risk(actions, inputs, self.state, self.risk).astype(np.float32))
+
+    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        obs, rewards, dones, infos = self.venv.step_wait()
+        rows = np.flatnonzero(dones)
+        if len(rows):
+            self.state.reset_rows(rows, self.venv.core.acct.equity[rows, 0])
+        return obs, rewards, dones, infos
 
 
 def make_vec_env(kind: str, data: Any, features: Any, config: TradingEnvConfig | None = None, n_envs: int = 8,
@@ -128,6 +162,7 @@ def make_vec_env(kind: str, data: Any, features: Any, config: TradingEnvConfig |
     :param kind: ``"batched"`` (array-stepped, fastest), ``"dummy"`` or ``"subproc"`` (SB3 over
         single envs, each wrapped in ``Monitor``).
     :param portfolio: ``data``/``features`` are dicts of aligned assets → portfolio envs.
+    With ``config.risk.enabled`` the risk manager sits between the policy and every env.
     """
     if kind not in VEC_KINDS:
         raise ConfigError(f"vec env kind {kind!r} is unknown; use one of {VEC_KINDS}")
@@ -136,11 +171,12 @@ def make_vec_env(kind: str, data: Any, features: Any, config: TradingEnvConfig |
     cfg = config or TradingEnvConfig()
     if kind == "batched":
         cls = BatchedPortfolioVecEnv if portfolio else BatchedTradingVecEnv
-        return cls(data, features, cfg, n_envs=n_envs, seed=seed)
+        venv = cls(data, features, cfg, n_envs=n_envs, seed=seed)
+        return RiskVecEnvWrapper(venv, cfg.risk) if cfg.risk.enabled else venv
     from stable_baselines3.common.monitor import Monitor
 
     env_cls = PortfolioEnv if portfolio else TradingEnvironment
-    fns: Sequence = [lambda: Monitor(env_cls(data, features, cfg)) for _ in range(n_envs)]
+    fns: Sequence = [lambda: Monitor(wrap_env(env_cls(data, features, cfg), cfg)) for _ in range(n_envs)]
     venv = DummyVecEnv(list(fns)) if kind == "dummy" else SubprocVecEnv(list(fns))
     venv.seed(seed)
     return venv

@@ -10,9 +10,13 @@ Conventions (one place for all of tradelab):
 * ``sharpe_ratio`` = mean / std (ddof 1) × sqrt(periods_per_year), risk-free rate 0;
   ``sortino_ratio`` uses the downside deviation sqrt(mean(min(r, 0)²));
 * ``max_drawdown`` is a positive fraction of the running peak; ``calmar`` = annual_return / max_drawdown;
-* ``win_rate`` = share of bars in the market (non-zero position) with a positive return;
-  ``profit_factor`` = sum of gains / |sum of losses| over the same bars (None when undefined);
-* ``turnover`` = sum of |Δ exposure| per year (1.0 = the whole equity traded once a year);
+* ``bar_win_rate_in_market`` = share of BARS in the market (non-zero position) with a positive return;
+  ``bar_profit_factor`` = sum of gains / |sum of losses| over the same bars (None when undefined);
+* per trade (round trip, from :mod:`tradelab.evaluation.trades` when the backtest passes its trade
+  list): ``trade_win_rate``, ``avg_trade_bars``, ``median_trade_bars``, ``trade_profit_factor``
+  (gross winning PnL / gross losing PnL), ``n_round_trips``, ``avg_trade_pnl``;
+* ``exposure`` = share of bars holding a position; ``turnover`` = sum of |Δ exposure| per year
+  (1.0 = the whole equity traded once a year);
 * ``sharpe_ci_low/high``: 95 % iid bootstrap interval of the Sharpe ratio (seeded).
 """
 
@@ -79,13 +83,15 @@ def _holding(pos: np.ndarray) -> tuple[int, float]:
 
 
 def compute_metrics(equity: pd.Series, positions: pd.Series | None = None, trades: int | None = None,
-                    costs: float | None = None, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+                    costs: float | None = None, n_boot: int = 1000, seed: int = 0,
+                    trade_table: pd.DataFrame | None = None) -> dict[str, Any]:
     """All headline metrics of one equity curve (see the module docstring for conventions).
 
     :param equity: account equity per bar (DatetimeIndex).
     :param positions: exposure per bar (fraction of equity, signed), same index; None → unknown.
     :param trades: number of fills (the env's count); None → number of exposure changes.
     :param costs: total costs paid in account currency.
+    :param trade_table: the backtest's round trips (:func:`tradelab.evaluation.trades.trade_list`) → per-trade metrics.
     """
     if not isinstance(equity, pd.Series) or len(equity) < 2:
         raise DataError("compute_metrics: equity must be a pandas Series with at least 2 bars")
@@ -99,7 +105,7 @@ def compute_metrics(equity: pd.Series, positions: pd.Series | None = None, trade
     annual = float(math.copysign(abs(1.0 + total) ** (periods / n), 1.0 + total) - 1.0)
     down = math.sqrt(float(np.mean(np.minimum(rets, 0.0) ** 2)))
     mdd = max_drawdown(eq)
-    entries, avg_hold, turnover = 0, 0.0, None
+    entries, avg_hold, turnover, exposure = 0, 0.0, None, None
     if positions is None:
         in_market = rets[rets != 0]
     else:
@@ -110,17 +116,19 @@ def compute_metrics(equity: pd.Series, positions: pd.Series | None = None, trade
         in_market = rets[(pos[1:] != 0) | (pos[:-1] != 0)]
         entries, avg_hold = _holding(pos)
         turnover = float(np.abs(np.diff(pos)).sum() / (n / periods))
+        exposure = float(np.mean(pos != 0))
     gains, losses = float(in_market[in_market > 0].sum()), float(-in_market[in_market < 0].sum())
     low, high = bootstrap_sharpe_ci(rets, periods, n_boot=n_boot, seed=seed)
-    return {
+    out = {
         "total_return": total,
         "annual_return": annual,
         "sharpe_ratio": sharpe_ratio(rets, periods),
         "sortino_ratio": float(rets.mean() / down * math.sqrt(periods)) if down > 1e-15 else 0.0,
         "max_drawdown": mdd,
         "calmar": annual / mdd if mdd > 1e-15 else 0.0,
-        "win_rate": float(np.mean(in_market > 0)) if len(in_market) else 0.0,
-        "profit_factor": gains / losses if losses > 0 else None,
+        "bar_win_rate_in_market": float(np.mean(in_market > 0)) if len(in_market) else 0.0,
+        "bar_profit_factor": gains / losses if losses > 0 else None,
+        "exposure": exposure,
         "turnover": turnover,
         "n_trades": int(trades) if trades is not None else entries,
         "avg_holding_bars": avg_hold,
@@ -130,3 +138,8 @@ def compute_metrics(equity: pd.Series, positions: pd.Series | None = None, trade
         "n_bars": int(len(eq)),
         "periods_per_year": periods,
     }
+    if trade_table is not None:
+        from tradelab.evaluation.trades import trade_metrics
+
+        out.update(trade_metrics(trade_table))
+    return out

@@ -6,8 +6,12 @@ Writes into ``out_dir``:
   ``flat``, ``sma_crossover``, ``random``) plus ``by_cost`` = ``{"0x": {strategy: metrics}, "1x": ...,
   "2x": ...}``;
 * ``equity.csv`` — timestamp + one equity column per strategy (1× costs);
+* ``trades.csv`` — every round trip of every strategy at 1× costs (``strategy`` column first; see
+  :mod:`tradelab.evaluation.trades`); per-trade metrics are in ``metrics.json``;
 * ``equity.png`` (equity vs buy-and-hold), ``drawdown.png``, ``position.png``;
-* ``report_meta.json`` — bars, period, annualisation, cost settings.
+* ``report_meta.json`` — bars, period, annualisation, cost settings, whether square-root impact was
+  charged per asset and why (``impact``: e.g. "off (auto: EURUSD is an FX pair ...)"), and with the
+  risk manager on, how often each rule fired per strategy (also ``risk_rule_counts`` in metrics.json).
 """
 
 from __future__ import annotations
@@ -43,10 +47,11 @@ def _strategies(policy: Any, name: str, data: pd.DataFrame, config: TradingEnvCo
 def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
                                config: TradingEnvConfig | None = None, out_dir: str | Path = "outputs/eval",
                                name: str = "agent", cost_multipliers: Sequence[float] = (0, 1, 2),
-                               seed: int = 0, title: str = "") -> dict[str, Any]:
+                               seed: int = 0, title: str = "", history: Any = None) -> dict[str, Any]:
     """Backtest ``policy`` (None → baselines only) and the baselines on the same bars and costs.
 
     Returns the ``metrics.json`` content. Use it on the TEST split once, at the end of a run.
+    ``history``: scaled feature rows of the bars before ``data`` (the purge gap) for the first windows.
     """
     cfg = config or TradingEnvConfig()
     strategies = _strategies(policy, name, data, cfg, seed)
@@ -58,12 +63,13 @@ def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
         "periods_per_year": annualisation(data.index),
     }
     titles = (f"{label}equity (1x costs)", f"{label}drawdown (1x costs)", f"{label}position")
-    return write_strategy_report(strategies, data, features, cfg, out_dir, cost_multipliers, focus, titles, meta)
+    return write_strategy_report(strategies, data, features, cfg, out_dir, cost_multipliers, focus, titles, meta,
+                                 history=history)
 
 
 def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, cfg: Any, out_dir: str | Path,
                           cost_multipliers: Sequence[float], focus: str | None, titles: tuple[str, str, str],
-                          meta: dict[str, Any]) -> dict[str, Any]:
+                          meta: dict[str, Any], history: Any = None) -> dict[str, Any]:
     """Backtest every strategy at each cost multiplier (1× always) and write the run's report files.
 
     ``metrics.json`` ({strategy: metrics} at 1× plus ``by_cost``), ``equity.csv``, the equity /
@@ -73,7 +79,8 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
     out = Path(out_dir)
     multipliers = sorted({float(m) for m in cost_multipliers} | {1.0})
     results: dict[float, dict[str, BacktestResult]] = {
-        m: {key: backtest(pol, data, features, cfg, m, key) for key, pol in strategies.items()} for m in multipliers
+        m: {key: backtest(pol, data, features, cfg, m, key, history=history) for key, pol in strategies.items()}
+        for m in multipliers
     }
     one = results[1.0]
     metrics: dict[str, Any] = {key: res.metrics for key, res in one.items()}
@@ -83,12 +90,19 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
     positions = pd.DataFrame({key: res.equity["position"] for key, res in one.items()})
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_text(out / "equity.csv", equity.to_csv(index_label="timestamp"))
+    trades = pd.concat([res.trades.assign(strategy=key) for key, res in one.items() if res.trades is not None],
+                       ignore_index=True)
+    trades = trades[["strategy", *[c for c in trades.columns if c != "strategy"]]]
+    atomic_write_text(out / "trades.csv", trades.to_csv(index=False))
     plot_equity(equity, out / "equity.png", titles[0], focus=focus)
     plot_drawdown(equity, out / "drawdown.png", titles[1])
     shown = [c for c in (focus, "sma_crossover", "buy_and_hold") if c]
     plot_positions(positions[shown], out / "position.png", titles[2])
+    first = next(iter(one.values()))
     atomic_write_json(out / "report_meta.json", {
-        **meta, "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
+        **meta, "impact": first.extra.get("impact"), "first_windows": "real bars before the split (history)"
+        if history is not None else "zero-padded (no history rows given)",
+        "risk_rule_counts": {k: r.metrics["risk_rule_counts"] for k, r in one.items() if "risk_rule_counts" in r.metrics}, "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
         "strategies": list(strategies),
     })
     return metrics

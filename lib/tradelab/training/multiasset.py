@@ -24,6 +24,8 @@ from tradelab.errors import DataError
 __all__ = ["SPLITS", "SplitData", "PreparedData", "align_assets", "load_split", "prepare_data", "save_scalers"]
 
 SPLITS = ("train", "val", "test")
+#: Most feature rows kept from before a split for its first observation windows (window - 1 are used).
+HISTORY_ROWS = 256
 
 
 @dataclass
@@ -32,6 +34,8 @@ class SplitData:
 
     ohlcv: dict[str, pd.DataFrame]
     features: dict[str, pd.DataFrame]
+    history: dict[str, Any] | None = None
+    """scaled features of the bars just before the split (purge gap), for the first observation windows"""
 
 
 @dataclass
@@ -53,7 +57,9 @@ class PreparedData:
                 raise DataError(f"split {name!r} is not loaded and this PreparedData has no reader")
             ohlcv, feats = load_split(self.reader, name)
             scaled = {a: self.scalers[a].transform(feats[a]) for a in self.assets}
-            self.splits[name] = SplitData(ohlcv=ohlcv, features=scaled)
+            past = getattr(self.reader, "history", lambda split: None)(name)
+            history = {a: self.scalers[a].transform(past[a]) for a in self.assets} if past else None
+            self.splits[name] = SplitData(ohlcv=ohlcv, features=scaled, history=history)
         return self.splits[name]
 
     def split(self, name: str) -> SplitData:
@@ -115,6 +121,12 @@ class _EmbeddedSource:
         self.feature_names = list(next(iter(feats.values())).columns)
         self.source = f"embedded:{','.join(assets)}"
 
+    def history(self, split: str) -> dict[str, pd.DataFrame] | None:
+        """Unscaled features of the bars before ``split`` (up to HISTORY_ROWS), None when there are none."""
+        first = self.index[split][0]
+        past = {n: f.loc[f.index < first].iloc[-HISTORY_ROWS:] for n, f in self.feats.items()}
+        return past if all(len(p) for p in past.values()) else None
+
     def get(self, split: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
         idx = self.index[split]
         return ({n: df.loc[idx] for n, df in self.frames.items()},
@@ -147,6 +159,12 @@ class _H5Source:
         self.feature_names = list(self.data.feature_names)
         self.boundaries = dict(self.data.metadata.get("split_dates", {}) or {})
         self.source = f"h5:{path}"
+
+    def history(self, split: str) -> dict[str, pd.DataFrame] | None:
+        """The purge-gap features stored before ``split`` (files built before they existed: None)."""
+        if not all(self.data.has_history(split, a) for a in self.assets):
+            return None
+        return {a: self.data.features(f"history_{split}", a).iloc[-HISTORY_ROWS:] for a in self.assets}
 
     def get(self, split: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
         frames = {a: self.data.frame(split, a) for a in self.assets}
@@ -206,7 +224,8 @@ def save_scalers(prepared: PreparedData, path: str | Path) -> Path:
 
 def evaluate_portfolio_against_baselines(policy: Any, data: dict[str, pd.DataFrame], features: dict[str, Any],
                                          config: Any, out_dir: str | Path, name: str = "agent",
-                                         cost_multipliers: tuple[float, ...] = (0, 1, 2), seed: int = 0) -> dict:
+                                         cost_multipliers: tuple[float, ...] = (0, 1, 2), seed: int = 0,
+                                         history: dict[str, Any] | None = None) -> dict:
     """Portfolio twin of :func:`tradelab.evaluation.report.evaluate_against_baselines`.
 
     Same outputs (``metrics.json`` with ``by_cost``, ``equity.csv``, equity/drawdown/position PNGs,
@@ -229,4 +248,5 @@ def evaluate_portfolio_against_baselines(policy: Any, data: dict[str, pd.DataFra
     meta = {"assets": assets, "n_bars": n_bars, "start": index[0].isoformat(), "end": index[-1].isoformat(),
             "baselines": "equal share of each asset's baseline exposure"}
     titles = (f"{name} vs equal-weight baselines (1x costs)", "drawdown (1x costs)", "gross position")
-    return write_strategy_report(strategies, data, features, config, out_dir, cost_multipliers, name, titles, meta)
+    return write_strategy_report(strategies, data, features, config, out_dir, cost_multipliers, name, titles, meta,
+                                 history=history)

@@ -151,6 +151,20 @@ class PPOV3Config(ConfigBase):
     output_dir: str = "outputs/ppo_v3"
     """run folder"""
 
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> PPOV3Config:
+        """Our layout, or seed 003's ``training``/``environment``/``data.tickers`` layout (training/seed_layout.py)."""
+        from tradelab.config import from_dict, load_yaml, set_dotted
+        from tradelab.training.seed_layout import is_seed_layout, translate_seed_layout
+
+        data = load_yaml(path) if path is not None else {}
+        if is_seed_layout(data):
+            data = translate_seed_layout(data, str(path), cls)
+        for key, value in overrides.items():
+            if value is not None:
+                set_dotted(data, key.replace("__", "."), value)
+        return from_dict(cls, data, str(path or cls.__name__))
+
     def validate(self) -> None:
         n = len(self.data.assets)
         if n and int(self.env.get("max_assets", n)) < n:
@@ -208,7 +222,11 @@ def make_eval_env(cfg: PPOV3Config, split: Any):
     from tradelab.envs.portfolio_env import PortfolioEnv
 
     ecfg = env_config(cfg)
-    return DummyVecEnv([lambda: Monitor(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True))])
+    past = getattr(split, "history", None)  # the bars before the split: no zero-padded first windows
+    from tradelab.envs.risk import wrap_env
+
+    return DummyVecEnv([lambda: Monitor(wrap_env(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True,
+                                                              history=past), ecfg))])
 
 
 def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):
@@ -289,7 +307,8 @@ def evaluate_split(model: Any, cfg: PPOV3Config, split: Any) -> dict[str, Any]:
     """Backtest the deterministic policy over a whole split once (1x costs); its metrics."""
     from tradelab.evaluation.backtest import backtest
 
-    return backtest(model, split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200).metrics
+    return backtest(model, split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200,
+                    history=getattr(split, "history", None)).metrics
 
 
 def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path, name: str = "ppo_v3") -> dict:
@@ -297,7 +316,8 @@ def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path,
     from tradelab.training.multiasset import evaluate_portfolio_against_baselines
 
     return evaluate_portfolio_against_baselines(model, split.ohlcv, split.features, env_config(cfg), out_dir,
-                                                name=name, seed=cfg.training.seed)
+                                                name=name, seed=cfg.training.seed,
+                                                history=getattr(split, "history", None))
 
 
 def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, extra: list) -> list:

@@ -207,12 +207,15 @@ class KaggleTrainer:
         self.agent.spec = dict(self.spec)
 
     def _make_env(self, split: str, eval_mode: bool) -> Any:
-        from tradelab.agents.sac_data import NextReturnInfo, prepare_features
+        from tradelab.agents.sac_data import NextReturnInfo, history_features, prepare_features
+        from tradelab.envs.risk import wrap_env
         from tradelab.envs.trading_env import TradingEnvironment
 
         frame = self.data.frames[split]
         feats = prepare_features(frame, self.data.features[split], self.spec)
-        env = TradingEnvironment(frame, feats, config=self.env_config, eval_mode=eval_mode)
+        past = history_features(self.data, split, self.spec) if eval_mode else None  # no zero-padded windows
+        env = TradingEnvironment(frame, feats, config=self.env_config, eval_mode=eval_mode, history=past)
+        env = wrap_env(env, self.env_config)  # the risk manager, when env.risk.enabled
         if self.agent_id == 2 and not eval_mode:
             env = NextReturnInfo(env, frame["close"].to_numpy())
         return env
@@ -348,14 +351,15 @@ class KaggleTrainer:
 
     def _test_report(self, best_path: Path) -> dict[str, Any]:
         """The one touch of the test split: best agent vs baselines at 0/1/2× costs."""
-        from tradelab.agents.sac_data import prepare_features
+        from tradelab.agents.sac_data import history_features, prepare_features
         from tradelab.evaluation.report import evaluate_against_baselines
 
         best = SACAgent(self.agent.config, agent_id=self.agent_id).load(best_path)
         frame = self.data.frames["test"]
         feats = prepare_features(frame, self.data.features["test"], best.spec)
         return evaluate_against_baselines(best, frame, feats, self.env_config, self.output_dir,
-                                          name=f"sac_agent_{self.agent_id}")
+                                          name=f"sac_agent_{self.agent_id}",
+                                          history=history_features(self.data, "test", best.spec))
 
     def _run_info(self) -> dict[str, Any]:
         return run_metadata(
