@@ -72,9 +72,27 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
 
 
+def json_safe(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats (python or numpy, at any depth) replaced by None: strict JSON."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    return obj
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Atomic JSON write; numpy scalars/arrays, paths and timestamps are converted."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default, allow_nan=True) + "\n")
+    """Atomic strict JSON write: NaN/inf become ``null``; numpy scalars/arrays, paths, timestamps converted."""
+    text = json.dumps(json_safe(obj), indent=2, default=_json_default, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
 
 
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
