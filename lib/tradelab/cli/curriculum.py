@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=str(CONFIG_DIR / "curriculum.yaml"), help="curriculum YAML")
     parser.add_argument("--load-model", help="start from this PPO zip instead of stage N-1's final model")
     parser.add_argument("--auto-optimize", action="store_true", help="tune with Optuna before the full run")
-    parser.add_argument("--n-trials", type=int, help="Optuna trials to add (default: config n_trials, 15)")
+    parser.add_argument("--n-trials", type=int, help="top the Optuna study up to this many finished trials (default: config n_trials, 15)")
     parser.add_argument("--storage", help="Optuna storage: SQLAlchemy URL or journal:PATH (default: SQLite in the output dir)")
     parser.add_argument("--output-dir", help="curriculum folder (default: config output_dir)")
     parser.add_argument("--timesteps", type=int, help="override the stage's training steps")
