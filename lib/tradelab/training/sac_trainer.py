@@ -173,8 +173,8 @@ class KaggleTrainer:
     ) -> None:
         for name, value in (("num_episodes", num_episodes), ("eval_frequency", eval_frequency),
                             ("checkpoint_frequency", checkpoint_frequency)):
-            if int(value) < 1:
-                raise ConfigError(f"{name} = {value!r} must be >= 1")
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1:
+                raise ConfigError(f"{name} = {value!r} must be a whole number >= 1")
         if not isinstance(config, SACTrainingConfig):
             path = config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
             config = SACTrainingConfig.from_yaml(path) if path else SACTrainingConfig()

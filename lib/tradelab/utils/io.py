@@ -44,6 +44,25 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
         raise
 
 
+def remove_stale_temps(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
+    """Delete temp files :func:`atomic_path` left behind when a writer was killed (``.NAME.XXXX.tmp``).
+
+    Call it only while holding the folder's run lock (:mod:`tradelab.utils.lock`): then no live writer
+    owns them. Returns the removed paths (and says how much space came back).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [p for p in (folder.rglob(".*.tmp*") if recursive else folder.glob(".*.tmp*")) if p.is_file()]
+    size = 0
+    for p in found:
+        size += p.stat().st_size
+        p.unlink(missing_ok=True)
+    if found:
+        print(f"note: removed {len(found)} temp file(s) ({size / 1e6:.1f} MB) left by a killed run in {folder}")
+    return found
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_path`)."""
     with atomic_path(path) as tmp:
