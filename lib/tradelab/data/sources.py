@@ -121,8 +121,10 @@ def _epoch_unit(values: pd.Series | pd.Index) -> str:
     return "ns" if first > 1e17 else "us" if first > 1e14 else "ms" if first > 1e11 else "s"
 
 
-#: Bars outside these years are almost surely a wrong epoch unit or a wrong column.
-PLAUSIBLE_YEARS = (1970, 2100)
+#: Bars outside these years are almost surely a wrong column or format (dates) ...
+PLAUSIBLE_YEARS = (1800, 2100)
+#: ... or a wrong unit / not an epoch at all (numbers: 0..1e9 seconds read as ms land in 1970).
+PLAUSIBLE_EPOCH_YEARS = (1980, 2100)
 
 
 def _warn_suspicious_times(values: pd.Series | pd.Index, index: pd.DatetimeIndex, source: str) -> None:
@@ -143,11 +145,13 @@ def _warn_suspicious_times(values: pd.Series | pd.Index, index: pd.DatetimeIndex
                               "changes), not a daylight-saving pattern; all were converted to UTC. Check that the "
                               "file is one series in one time zone", stacklevel=3)
     if len(index):
-        years = index.year
-        if years.min() < PLAUSIBLE_YEARS[0] or years.max() > PLAUSIBLE_YEARS[1]:
-            warnings.warn(f"{source}: timestamps run from {index.min()} to {index.max()}, outside "
-                          f"{PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1]}: an epoch in another unit (s/ms/us/ns) "
-                          "or a wrong date column?", stacklevel=3)
+        numeric = not isinstance(values, pd.DatetimeIndex) and pd.api.types.is_numeric_dtype(values)
+        lo, hi = PLAUSIBLE_EPOCH_YEARS if numeric else PLAUSIBLE_YEARS
+        if index.year.min() < lo or index.year.max() > hi:
+            what = "epoch numbers in another unit (s/ms/us/ns) or not timestamps at all" if numeric \
+                else "a wrong date column or format"
+            warnings.warn(f"{source}: timestamps run from {index.min()} to {index.max()}, outside {lo}-{hi}: "
+                          f"{what}?", stacklevel=3)
 
 
 def _to_utc_index(values: pd.Series | pd.Index, source: str) -> pd.DatetimeIndex:
@@ -216,7 +220,7 @@ def _numeric(col: pd.Series, name: str, source: str) -> pd.Series:
     bad = pd.isna(values) & col.notna().to_numpy()
     if bad.any():
         row = int(bad.argmax())
-        comma = bool(col.astype(str).str.fullmatch(r"-?\d+,\d+").mean() > 0.5) if col.dtype == object else False
+        comma = bool(col.astype(str).str.fullmatch(r"-?\d+,\d+").mean() > 0.5) if not pd.api.types.is_numeric_dtype(col) else False
         hint = (" The values use a comma as decimal mark (e.g. '1,23'): it is a European-style CSV; "
                 "tradelab reads it when the fields are ';'-separated, or re-export with '.' decimals."
                 if comma else " Fix: clean that cell (numbers only, '.' as decimal point).")

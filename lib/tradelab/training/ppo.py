@@ -337,9 +337,11 @@ def run_identity(cfg: PPOV3Config, layout: RunLayout, prepared: Any) -> dict[str
 def _prepare_folder(cfg: PPOV3Config, layout: RunLayout, identity: dict[str, Any]) -> Path | None:
     """Fresh / resume / refuse for the run folder; returns the checkpoint to resume from (or None)."""
     from tradelab.utils import atomic_write_json, read_json
+    from tradelab.utils.io import remove_stale_temps
     from tradelab.utils.lock import IDENTITY_NAME, check_identity
 
     t = cfg.training
+    remove_stale_temps(layout.root, recursive=True)  # temps of a killed run (the folder lock is ours)
     ident_path = layout.checkpoint_dir / IDENTITY_NAME
     found = read_json(ident_path, "run identity") if ident_path.is_file() else None
     ckpts = sorted(layout.checkpoint_dir.glob(f"{layout.prefix}_*_steps.zip"))

@@ -348,6 +348,9 @@ class KaggleTrainer:
 
     def _start_point(self) -> Path | None:
         """The checkpoint to continue from: explicit ``resume_from``, else the folder's newest (unless fresh)."""
+        from tradelab.utils.io import remove_stale_temps
+
+        remove_stale_temps(self.output_dir, recursive=True)  # replay-buffer/.pt temps of a killed run (we hold the lock)
         folder = self.output_dir / "checkpoints"
         mine = sorted(folder.glob(f"agent_{self.agent_id}_ep*.pt")) if folder.is_dir() else []
         if self.fresh:
