@@ -141,9 +141,13 @@ def test_folder_identity_fresh_and_max_runtime(tmp_path, capsys):
 
     base, out = _base(tmp_path), tmp_path / "run"
     assert main([*base, "--total-timesteps", "128", "--output-dir", str(out)]) == 0
-    # A fresh run into a folder holding another run's checkpoints is refused...
+    # A fresh run into a folder holding another run's checkpoints is refused, naming the difference...
     assert main([*base, "--total-timesteps", "128", "--output-dir", str(out), "--seed", "6"]) == 2
-    assert "pass --resume" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "of another run (config.training.seed: 5 there, 6 in this run)" in err and "pass --fresh" in err
+    # ...the same run again continues from its checkpoint (nothing left to train here).
+    assert main([*base, "--total-timesteps", "128", "--output-dir", str(out)]) == 0
+    assert "checkpoints of this same run: continuing from ppo_v3_128_steps.zip" in capsys.readouterr().out
     # ...and a resume with another seed names the difference.
     assert main([*base, "--total-timesteps", "256", "--output-dir", str(out), "--seed", "6", "--resume"]) == 2
     err = capsys.readouterr().err
@@ -161,3 +165,17 @@ def test_folder_identity_fresh_and_max_runtime(tmp_path, capsys):
     assert main([*base, "--total-timesteps", "256", "--output-dir", str(out2), "--resume"]) == 0
     m = json.loads((out2 / "metrics.json").read_text())
     assert m["stopped_early"] is False and m["num_timesteps"] >= 256  # SB3 stops at a rollout boundary
+
+
+@pytest.mark.slow
+def test_curriculum_stage_max_runtime_then_resume(tmp_path):
+    from test_curriculum_stages import cli, write_curriculum
+
+    config, out = write_curriculum(tmp_path), tmp_path / "cur"
+    assert cli(config, out, 1, "--max-runtime", "0.01") == 0
+    report = json.loads((out / "stage1_report.json").read_text())
+    assert report["stopped_early"] and report["test"] is None and report["gate"]["passed"] is False
+    assert list((out / "models" / "stage1").glob("ploutos_stage1_*_steps.zip"))
+    assert cli(config, out, 1, "--resume") == 0
+    report = json.loads((out / "stage1_report.json").read_text())
+    assert not report["stopped_early"] and report["num_timesteps"] >= 256 and "buy_and_hold" in report["test"]

@@ -338,7 +338,7 @@ def _prepare_folder(cfg: PPOV3Config, layout: RunLayout, identity: dict[str, Any
     """Fresh / resume / refuse for the run folder; returns the checkpoint to resume from (or None)."""
     from tradelab.utils import atomic_write_json, read_json
     from tradelab.utils.io import remove_stale_temps
-    from tradelab.utils.lock import IDENTITY_NAME, check_identity
+    from tradelab.utils.lock import IDENTITY_NAME, check_identity, identity_diff
 
     t = cfg.training
     remove_stale_temps(layout.root, recursive=True)  # temps of a killed run (the folder lock is ours)
@@ -360,10 +360,16 @@ def _prepare_folder(cfg: PPOV3Config, layout: RunLayout, identity: dict[str, Any
         if resume_from is None:
             print(f"resume: no {layout.prefix}_*_steps.zip in {layout.checkpoint_dir}; starting from step 0")
     elif ckpts or best[0].is_file():
-        raise CheckpointError(
-            f"{layout.checkpoint_dir} already holds {len(ckpts)} checkpoint(s) / a best model of an earlier run "
-            f"({found and found.get('config', {}).get('training', {})}); pass --resume (training.resume=true) to "
-            "continue it, --fresh (training.fresh=true) to start over there, or use another --output-dir")
+        diff = identity_diff(identity, found) if found else ["no run_identity.json (written by an older tradelab)"]
+        if diff:
+            raise CheckpointError(
+                f"{layout.checkpoint_dir} holds {len(ckpts)} checkpoint(s) / a best model of another run ("
+                + "; ".join(diff[:6]) + "): pass --fresh (training.fresh=true) to start over there, --resume "
+                "(training.resume=true) with that run's settings to continue it, or use another --output-dir")
+        resume_from = _latest_checkpoint(layout)
+        if resume_from is not None:
+            print(f"{layout.checkpoint_dir} holds checkpoints of this same run: continuing from {resume_from.name} "
+                  "(pass --fresh to start over)")
     atomic_write_json(ident_path, identity)
     return resume_from
 
@@ -428,8 +434,12 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
     run = _start_wandb(cfg, layout.root)
     warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
     try:
-        model.learn(total_timesteps=max(t.total_timesteps - done_steps, 1), callback=callbacks,
-                    progress_bar=t.progress_bar, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+        if done_steps < t.total_timesteps:
+            model.learn(total_timesteps=t.total_timesteps - done_steps, callback=callbacks,
+                        progress_bar=t.progress_bar, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+        else:
+            print(f"{resume_from.name} already has {done_steps} >= training.total_timesteps={t.total_timesteps} "
+                  "steps: nothing to train (raise --total-timesteps to continue)")
     finally:
         env.close()
         if run is not None:
