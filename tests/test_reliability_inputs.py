@@ -65,7 +65,13 @@ def test_dates_that_are_not_dates(capsys):
 
 
 def test_device_values(capsys):
+    from tradelab.cli import main
     from tradelab.utils import resolve_device
+
+    assert main(["train", "sac", "--device", "tpu", "--h5-path", "never_read.h5"]) == 2
+    assert "--device 'tpu' is not supported" in capsys.readouterr().err
+    assert main(["train", "ppo", "--training.device", "tpu"]) == 2
+    assert "training.device 'tpu' is not supported" in capsys.readouterr().err
 
     with pytest.raises(ConfigError, match="device 'tpu' is not supported: use auto, cpu, cuda, cuda:N or mps"):
         resolve_device("tpu")

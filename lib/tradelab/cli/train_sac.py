@@ -43,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from tradelab.training.sac_trainer import KaggleTrainer
+    from tradelab.utils.runtime import check_device, parse_max_runtime
+
+    check_device(args.device, "--device")  # before any data is read
+    parse_max_runtime(args.max_runtime, "--max-runtime")
 
     trainer = KaggleTrainer(
         h5_path=args.h5_path, output_dir=args.output_dir, num_episodes=args.num_episodes,

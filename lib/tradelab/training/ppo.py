@@ -132,9 +132,10 @@ class TrainingSection(ConfigBase):
     """wall-clock budget: seconds or '11h'/'90m'; None/'auto' = 11 h on Kaggle, unlimited locally; 'off'"""
 
     def validate(self) -> None:
-        from tradelab.utils.runtime import parse_max_runtime
+        from tradelab.utils.runtime import check_device, parse_max_runtime
 
         parse_max_runtime(self.max_runtime, "training.max_runtime")
+        check_device(self.device, "training.device")
         if self.resume and self.fresh:
             raise ConfigError("training.resume and training.fresh are both true: choose one")
         if self.vec_env not in VEC_KINDS:

@@ -66,6 +66,16 @@ def seed_everything(seed: int) -> None:
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
+def check_device(device: str, field: str = "device") -> str:
+    """``device`` lower-cased when it is ``auto|cpu|cuda[:N]|mps``, else a :class:`ConfigError` (no torch import)."""
+    from tradelab.errors import ConfigError
+
+    text = str(device).strip().lower()
+    if not _DEVICE_RE.match(text):
+        raise ConfigError(f"{field} {device!r} is not supported: use auto, cpu, cuda, cuda:N or mps")
+    return text
+
+
 def resolve_device(device: str = "auto") -> str:
     """``auto|cpu|cuda[:N]|mps`` → the torch device to use.
 
@@ -74,9 +84,7 @@ def resolve_device(device: str = "auto") -> str:
     """
     from tradelab.errors import ConfigError
 
-    device = str(device).strip().lower()
-    if not _DEVICE_RE.match(device):
-        raise ConfigError(f"device {device!r} is not supported: use auto, cpu, cuda, cuda:N or mps")
+    device = check_device(device)
     import torch
 
     if device == "auto":
