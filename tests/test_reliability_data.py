@@ -52,7 +52,7 @@ def test_interrupted_build_is_detected_not_mixed_silently(files, tmp_path):
 def test_subset_build_drops_other_assets_and_stale_temps(files, tmp_path, capsys):
     out = tmp_path / "p"
     build_processed(csv=files, out_dir=out)
-    stale = out / ".processed_data.h5.k1ll3d.tmp"
+    stale = out / ".processed_data.h5.k1ll3d00.tmp"
     stale.write_bytes(b"\0" * 1000)
     build_processed(csv=files[:1], out_dir=out)
     printed = capsys.readouterr().out

@@ -51,8 +51,12 @@ def test_seed_recipe_continues_and_fresh_starts_over(h5, tmp_path, capsys):
     # The seed's recipe: load the checkpoint, then run_training() -> continues, does not retrain from 1.
     agent = SACAgent.from_checkpoint(out / "checkpoints" / "agent_1_ep2.pt", device="cpu")
     assert agent.episodes_done == 2
+    orphan = out / "checkpoints" / ".agent_1_ep3.buffer.pt.k1ll3d00.tmp"  # a replay-buffer write cut by SIGKILL
+    orphan.write_bytes(b"\0" * 100_000)
     _, stats = trainer(h5, out, num_episodes=3).run_training()
-    assert "resuming from the newest, agent_1_ep2.pt" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "resuming from the newest, agent_1_ep2.pt" in printed
+    assert not orphan.exists() and "removed 1 temp file(s) (0.1 MB)" in printed
     assert stats["episodes"]["episode"] == [1.0, 2.0, 3.0]
     # fresh=True starts over from episode 1 and drops the old checkpoints.
     _, stats = trainer(h5, out, num_episodes=1, fresh=True).run_training()

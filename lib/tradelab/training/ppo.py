@@ -342,7 +342,7 @@ def _prepare_folder(cfg: PPOV3Config, layout: RunLayout, identity: dict[str, Any
     from tradelab.utils.lock import IDENTITY_NAME, check_identity, identity_diff
 
     t = cfg.training
-    remove_stale_temps(layout.root, recursive=True)  # temps of a killed run (the folder lock is ours)
+    remove_stale_temps(layout.root, layout.checkpoint_dir, layout.best_dir, layout.best_dir / "eval")  # lock is ours
     ident_path = layout.checkpoint_dir / IDENTITY_NAME
     found = read_json(ident_path, "run identity") if ident_path.is_file() else None
     ckpts = sorted(layout.checkpoint_dir.glob(f"{layout.prefix}_*_steps.zip"))

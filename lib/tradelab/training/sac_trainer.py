@@ -350,7 +350,8 @@ class KaggleTrainer:
         """The checkpoint to continue from: explicit ``resume_from``, else the folder's newest (unless fresh)."""
         from tradelab.utils.io import remove_stale_temps
 
-        remove_stale_temps(self.output_dir, recursive=True)  # replay-buffer/.pt temps of a killed run (we hold the lock)
+        out = self.output_dir  # replay-buffer/.pt/JSON temps of a killed run (we hold the folder lock)
+        remove_stale_temps(out, out / "checkpoints", out / "logs", out / "plots")
         folder = self.output_dir / "checkpoints"
         mine = sorted(folder.glob(f"agent_{self.agent_id}_ep*.pt")) if folder.is_dir() else []
         if self.fresh:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,22 +45,25 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
         raise
 
 
-def remove_stale_temps(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
-    """Delete temp files :func:`atomic_path` left behind when a writer was killed (``.NAME.XXXX.tmp``).
+#: Names our writers give temp files: atomic_path's ``.NAME.XXXXXXXX.tmp`` (mkstemp) and the PPO eval log's.
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$|^\.evaluations\.\d+\.tmp\.npz$")
 
-    Call it only while holding the folder's run lock (:mod:`tradelab.utils.lock`): then no live writer
-    owns them. Returns the removed paths (and says how much space came back).
+
+def remove_stale_temps(*folders: str | os.PathLike) -> list[Path]:
+    """Delete temp files our writers left in ``folders`` (not recursive) when a process was killed.
+
+    Call it only while holding the run folder's lock (:mod:`tradelab.utils.lock`): then no live
+    writer owns them. Only names :func:`atomic_path` produces are touched. Returns the removed paths.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found = [p for p in (folder.rglob(".*.tmp*") if recursive else folder.glob(".*.tmp*")) if p.is_file()]
+    found = [p for f in map(Path, folders) if f.is_dir() for p in f.iterdir()
+             if p.is_file() and _TEMP_NAME.match(p.name)]
     size = 0
     for p in found:
         size += p.stat().st_size
         p.unlink(missing_ok=True)
     if found:
-        print(f"note: removed {len(found)} temp file(s) ({size / 1e6:.1f} MB) left by a killed run in {folder}")
+        where = sorted({str(p.parent) for p in found})
+        print(f"note: removed {len(found)} temp file(s) ({size / 1e6:.1f} MB) left by a killed run in {', '.join(where)}")
     return found
 
 
