@@ -96,6 +96,7 @@ import pandas as pd
 
 from tradelab.training.curriculum import load_curriculum, run_stage, smoke_curriculum
 from tradelab.training.tuning import make_storage
+from tradelab.utils.io import json_safe
 
 cur, ppo_overrides = load_curriculum(config), {}
 if smoke:
@@ -120,7 +121,7 @@ pd.DataFrame(rows).T.reindex(columns=["total_return", "sharpe_ratio", "max_drawd
         """metrics = {"stage": stage, "gate": report["gate"], "validation": report["validation"],
            "test_agent": rows.get(f"ploutos_stage{stage}", {}), "optimized_params": report["optimized_params"],
            "final_model": report["final_model"], "loaded_from": report["loaded_from"]}
-Path(output_dir, "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+Path(output_dir, "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, default=str, allow_nan=False))
 metrics["gate"]""",
     ],
 )
