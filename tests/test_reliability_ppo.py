@@ -87,14 +87,12 @@ def test_cli_load_model_refuses_malicious_zip(tmp_path, capsys):
 
     good = _pendulum_zip(tmp_path / "good.zip")
     marker = tmp_path / "pwned"
-    buf = __import__("io").BytesIO()
-    __import__("torch").save({"x": _Evil(marker)}, buf)
-    evil = _rewrite(good, tmp_path / "evil.zip", {"policy.pth": buf.getvalue()})
+    evil = _rewrite(good, tmp_path / "evil.zip", {"data": _evil_data(good, marker)})  # cloudpickled space
     assets = write_assets(tmp_path, names=("AAA",))
     rc = main(["train", "ppo", "--output-dir", str(tmp_path / "run"), "--load-model", str(evil), "--skip-test",
                "--set", f"data.assets={json.dumps(assets)}", "--set", "data.min_overlap=100", *TINY])
-    assert rc == 2 and not marker.exists()
-    assert "evil.zip is not a readable stable-baselines3 PPO model" in capsys.readouterr().err
+    assert rc == 2 and not marker.exists()  # one clear error, and the payload never ran
+    assert "evil.zip does not fit this environment" in capsys.readouterr().err
 
 
 def _base(tmp_path: Path) -> list[str]:
