@@ -137,3 +137,23 @@ def test_max_runtime_stops_with_checkpoint_and_next_run_continues(h5, tmp_path):
     _, stats = trainer(h5, out, num_episodes=4, checkpoint_frequency=3, max_runtime="off").run_training()
     assert stats["episodes"]["episode"] == [1.0, 2.0, 3.0, 4.0] and not stats["stopped_early"]
     assert (out / "agent_1_final.pt").is_file()
+
+
+@pytest.mark.slow
+def test_notebook_stopped_by_max_runtime_completes_and_run_again_continues(h5, tmp_path):
+    """What a Kaggle kernel does at the 11-hour mark: the notebook ends cleanly, the next one continues."""
+    import yaml
+
+    from tradelab.notebooks import run
+
+    cfg = yaml.safe_load((ROOT / "configs" / "sac.yaml").read_text())
+    (tmp_path / "timed.yaml").write_text(yaml.safe_dump({**cfg, "max_runtime": "0.001s"}))
+    params = {"h5_path": str(h5), "asset": "AAA", "smoke": True, "num_episodes": 3, "eval_frequency": 1,
+              "checkpoint_frequency": 2, "episode_length": 32, "warmup_steps": 16, "device": "cpu",
+              "config": str(tmp_path / "timed.yaml")}
+    result = run("02_sac", params, tmp_path / "nb", progress_bar=False)  # raises NotebookError if a cell fails
+    assert result.metrics["stopped_early"] is True and result.metrics["training"]["episodes"] == 1
+    assert (tmp_path / "nb" / "checkpoints" / "agent_1_ep1.pt").is_file()
+    result = run("02_sac", {**params, "config": None}, tmp_path / "nb", progress_bar=False)
+    assert result.metrics["stopped_early"] is False and result.metrics["training"]["episodes"] == 3
+    assert "buy_and_hold" in result.metrics
