@@ -100,6 +100,12 @@ def test_resume_refuses_another_runs_checkpoint(h5, tmp_path):
     with pytest.raises(CheckpointError, match="seed: 4 there, 9 in this run.*--fresh"):
         trainer(h5, out, seed=9).run_training()  # auto-resume of another seed's folder is refused
     assert not (tmp_path / "spx" / "agent_1_best.pt").exists()
+    # --fresh with another asset: the old asset's best agent is set aside, not compared or overwritten.
+    trainer(h5, out, num_episodes=1, asset="BBB", fresh=True).run_training()
+    import torch
+
+    assert torch.load(out / "agent_1_best.previous.pt", weights_only=True)["asset"] == "AAA"
+    assert torch.load(out / "agent_1_best.pt", weights_only=True)["asset"] == "BBB"
 
 
 def test_run_lock_names_holder_and_stale_lock_is_taken_over(h5, tmp_path, capsys):
