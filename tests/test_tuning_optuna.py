@@ -42,7 +42,9 @@ def test_sqlite_study_resumed_to_four_trials_without_reading_test(tmp_path, no_t
     space, out = cur.get(1).search, tmp_path / "tune"
     first = tune(cfg, space, n_trials=2, output_dir=out, study_name="s1", trial_timesteps=128, evals_per_trial=2)
     assert first["n_trials"] == 2 and (out / "optuna.db").is_file()
-    second = tune(cfg, space, n_trials=2, output_dir=out, study_name="s1", trial_timesteps=128, evals_per_trial=2)
+    again = tune(cfg, space, n_trials=2, output_dir=out, study_name="s1", trial_timesteps=128, evals_per_trial=2)
+    assert again["n_trials"] == 2  # already 2 finished: a restart tops up, it does not add 2 more
+    second = tune(cfg, space, n_trials=4, output_dir=out, study_name="s1", trial_timesteps=128, evals_per_trial=2)
     assert second["n_trials"] == 4
     study = optuna.load_study(study_name="s1", storage=make_storage(None, out))
     assert len(study.trials) == 4
@@ -58,7 +60,7 @@ def test_two_processes_share_one_journal_study(tmp_path):
     config, out = write_curriculum(tmp_path), tmp_path / "shared"
     storage = f"journal:{out / 'study.log'}"
     cmd = [sys.executable, "-m", "tradelab.cli", "tune", "--study", "shared", "--storage", storage,
-           "--stage", "1", "--n-trials", "1", "--config", str(config), "--output-dir", str(out),
+           "--stage", "1", "--add-trials", "1", "--config", str(config), "--output-dir", str(out),
            "--timesteps", "128", *[x for s in TINY_SETS for x in ("--set", s)]]
     env = {**os.environ, "TRADELAB_THREADS": "1", "OMP_NUM_THREADS": "1"}
     procs = [subprocess.Popen([*cmd, "--seed", str(i)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -171,6 +171,11 @@ def run_inference(
     from tradelab.evaluation.report import evaluate_against_baselines
     from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
 
+    if max_bars is not None and (isinstance(max_bars, bool) or not isinstance(max_bars, int) or max_bars < 2):
+        from tradelab.errors import ConfigError
+
+        raise ConfigError(f"max_bars = {max_bars!r}: give a whole number of bars >= 2 (the last N bars are "
+                          "traded), or leave it unset to trade every bar")
     set_threads()
     seed_everything(seed)
     agent, ckpt = load_agent(checkpoint)

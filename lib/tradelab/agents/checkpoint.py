@@ -13,7 +13,14 @@ from tradelab.errors import CheckpointError
 if TYPE_CHECKING:
     from tradelab.agents.sac import SACAgent
 
-_LOAD_ERRORS = (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, AttributeError, OSError)
+_LOAD_ERRORS = (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, AttributeError, OSError, IndexError,
+                KeyError)
+
+
+def _refuse_empty(path: Path, what: str) -> None:
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{what} {path} is empty (0 bytes): an interrupted copy, download or disk-full write. "
+                              "Fix: use another checkpoint (e.g. an earlier checkpoints/agent_*_ep*.pt) or re-copy it")
 _BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts", "aux_targets")
 
 
@@ -75,6 +82,7 @@ def read_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}; pass the path of an agent_*.pt written by tradelab")
+    _refuse_empty(path, "checkpoint")
     try:
         ckpt = torch.load(path, map_location=device, weights_only=True)
     except _LOAD_ERRORS as exc:
@@ -158,6 +166,8 @@ def load_replay_buffer(model: Any, path: str | Path) -> None:
     import torch
 
     path = Path(path)
+    if path.is_file():
+        _refuse_empty(path, "replay buffer")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:

@@ -86,6 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TradelabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a path the user gave: exists as a file, no permission, disk full...
+        where = f" {exc.filename!r}" if exc.filename else ""
+        hint = {FileExistsError: "it exists and is a file, not a folder: pass another path",
+                NotADirectoryError: "a part of it is a file, not a folder: pass another path",
+                IsADirectoryError: "it is a folder where a file is expected: pass a file path",
+                PermissionError: "no permission: pick a writable location"}.get(type(exc), "check the path")
+        print(f"error: {exc.strerror or exc} at{where}; {hint}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

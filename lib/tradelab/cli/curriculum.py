@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=str(CONFIG_DIR / "curriculum.yaml"), help="curriculum YAML")
     parser.add_argument("--load-model", help="start from this PPO zip instead of stage N-1's final model")
     parser.add_argument("--auto-optimize", action="store_true", help="tune with Optuna before the full run")
-    parser.add_argument("--n-trials", type=int, help="Optuna trials to add (default: config n_trials, 15)")
+    parser.add_argument("--n-trials", type=int, help="top the Optuna study up to this many finished trials (default: config n_trials, 15)")
     parser.add_argument("--storage", help="Optuna storage: SQLAlchemy URL or journal:PATH (default: SQLite in the output dir)")
     parser.add_argument("--output-dir", help="curriculum folder (default: config output_dir)")
     parser.add_argument("--timesteps", type=int, help="override the stage's training steps")
@@ -30,8 +30,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", help="run once per seed; report mean ± std")
     parser.add_argument("--force", action="store_true", help="start from a predecessor that failed its gate")
     parser.add_argument("--smoke", action="store_true", help="tiny network and budgets (a quick end-to-end check)")
+    parser.add_argument("--resume", action="store_true", help="continue the stage from its newest checkpoint")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start the stage over in a folder holding its earlier checkpoints (they are removed)")
+    parser.add_argument("--max-runtime", metavar="DURATION",
+                        help="stop cleanly with a checkpoint after this wall time (3600, 90m, 11h; "
+                             "default auto: 11h on Kaggle, unlimited locally; off); --resume continues")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="override a PPO V3 config key for this stage, e.g. ppo.net_arch_pi=[64,64]")
+
+
+def _run_flags(args: argparse.Namespace) -> dict:
+    flags = {"training.resume": args.resume or None, "training.fresh": args.fresh or None,
+             "training.max_runtime": args.max_runtime}
+    return {k: v for k, v in flags.items() if v is not None}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -47,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
                                   .to_dict() for s in cur.stages])
     kwargs = dict(load_model=args.load_model, auto_optimize=args.auto_optimize, n_trials=args.n_trials,
                   storage=args.storage, timesteps=args.timesteps, n_envs=args.n_envs, force=args.force,
-                  ppo_overrides={**overrides, **parse_sets(args.set)})
+                  ppo_overrides={**overrides, **_run_flags(args), **parse_sets(args.set)})
     if args.seeds:
         summary = run_seeds(cur, args.stage, args.seeds, args.output_dir, **kwargs)
         print(f"stage {args.stage} over seeds {args.seeds}: validation Sharpe "

@@ -10,8 +10,10 @@ HELP = "add Optuna trials (lr, n_steps, ent_coef) for a curriculum stage to a sh
 DESCRIPTION = (
     "Tune PPO V3 for curriculum stage N on the validation Sharpe (TPE sampler, median pruner). Several "
     "processes or machines can run this against one --storage (SQLAlchemy URL such as "
-    "postgresql://user@host/db, sqlite:///path.db, or journal:/path/study.log) and the same --study: each "
-    "adds --n-trials trials. The test split is never read. Prints and writes the best parameters."
+    "postgresql://user@host/db, sqlite:///path.db, or journal:/path/study.log) and the same --study: the "
+    "study is topped up to --n-trials finished trials (or each process adds --add-trials). Trials left RUNNING "
+    "by a killed process are failed and re-queued. The test split is never read. Prints and writes the best "
+    "parameters."
 )
 
 
@@ -19,7 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--study", default=None, help="study name (default: ploutos_stage{N})")
     parser.add_argument("--storage", help="Optuna storage URL or journal:PATH (default: SQLite in the output dir)")
     parser.add_argument("--stage", type=int, default=1, help="curriculum stage whose config is tuned")
-    parser.add_argument("--n-trials", type=int, default=15, help="trials this process adds")
+    parser.add_argument("--n-trials", type=int, default=15,
+                        help="top the study up to this many finished (complete or pruned) trials")
+    parser.add_argument("--add-trials", type=int, default=None,
+                        help="instead, run exactly this many new trials (several workers filling one study)")
     parser.add_argument("--config", default=str(CONFIG_DIR / "curriculum.yaml"), help="curriculum YAML")
     parser.add_argument("--output-dir", help="folder for the default SQLite file and best_params.json")
     parser.add_argument("--load-model", help="trials start from this PPO zip (default: stage N-1's final model)")
@@ -46,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
     name = args.study or f"ploutos_stage{args.stage}"
     result = tune(cfg, stage.search, n_trials=args.n_trials, storage=args.storage, study_name=name,
                   output_dir=out, trial_timesteps=args.timesteps or stage.tune_timesteps,
-                  evals_per_trial=cur.evals_per_trial, load_from=load_from)
+                  evals_per_trial=cur.evals_per_trial, load_from=load_from, add_trials=args.add_trials)
     atomic_write_json(out / f"{name}_best_params.json", result)
     print(f"study {name}: {result['n_trials']} trials, best validation Sharpe {result['best_value']:.3f} "
           f"with {result['best_params']}")

@@ -25,7 +25,7 @@ from tradelab.features.technical import FEATURE_GROUPS, WARMUP_BARS, compute_fea
 
 __all__ = ["build_processed", "resolve_inputs", "SPEC_NAME"]
 
-SPEC_NAME = "feature_spec.json"
+SPEC_NAME = store.SPEC_NAME
 
 
 def resolve_inputs(assets: Iterable[str] | None, csv: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str | None]]:
@@ -112,15 +112,33 @@ def build_processed(
 
     ``csv`` holds (path, asset name) pairs. Returns a summary (paths, rows per split, hash).
     The build is deterministic; ``seed`` is recorded for provenance. ``progress`` shows a tqdm bar.
-    """
-    from tradelab.utils import atomic_write_json, run_metadata
 
-    out_dir = Path(out_dir)
+    One build at a time per folder (a lock; a second gets a clear error). Every file carries the
+    build's ``build_id`` and readers refuse a folder that mixes builds; ``feature_spec.json`` is
+    removed first and written last. Parquets of assets not in this build and temp files left by a
+    killed build are removed.
+    """
     from tqdm.auto import tqdm
 
+    from tradelab.utils.lock import run_lock
+
+    out_dir = Path(out_dir)
     inputs = resolve_inputs(assets, csv)
     built = {name: _process(name, *_load(name, path), fractions, horizon, dates, purge_gap)
              for name, path in tqdm(inputs, desc="assets", unit="asset", disable=not progress)}
+    with run_lock(out_dir, "data build"):
+        return _write_locked(built, inputs, out_dir, fractions, horizon, seed, dates)
+
+
+def _write_locked(built: dict, inputs: list, out_dir: Path, fractions: Sequence[float], horizon: int, seed: int,
+                  dates: Sequence[str] | None) -> dict[str, Any]:
+    import hashlib
+    import json
+
+    from tradelab.utils import atomic_write_json, run_metadata
+    from tradelab.utils.io import remove_stale_temps
+
+    remove_stale_temps(out_dir)
     names = feature_names()
     h5_splits = {n: {s: b["split"].parts()[s][[*OHLCV_COLUMNS, *names]] for s in SPLITS} for n, b in built.items()}
     for n, b in built.items():
@@ -136,6 +154,13 @@ def build_processed(
         "content_hash": store.content_hash(h5_splits),
         "seed": seed,
     }
+    # Same inputs and settings -> same id (rebuilding identical data changes no file); else a new one.
+    common["build_id"] = hashlib.sha256(json.dumps([common, inputs], sort_keys=True, default=str).encode()).hexdigest()[:12]
+    (out_dir / SPEC_NAME).unlink(missing_ok=True)  # no spec = no complete build, until the end
+    for old in out_dir.glob("*_final.parquet"):
+        if old.name not in {store.final_parquet_path(out_dir, n).name for n in built}:
+            old.unlink()
+            print(f"note: removed {old.name}: its asset is not in this build (it would not match the new h5)")
     per_asset = _per_asset(built)
     h5_path = store.write_processed_h5(out_dir / store.H5_NAME, h5_splits, _h5_metadata(common, per_asset))
     parquets = {}

@@ -67,7 +67,16 @@ def _positions_by_fraction(n: int, fr: tuple[float, float, float], gap: int) -> 
 def _positions_by_dates(index: pd.DatetimeIndex, dates: Sequence[str], gap: int, source: str) -> list[tuple[int, int]]:
     if len(dates) != 2:
         raise ConfigError(f"split dates must be (val_start, test_start), got {list(dates)}")
-    stamps = [pd.Timestamp(d, tz="UTC") if pd.Timestamp(d).tzinfo is None else pd.Timestamp(d) for d in dates]
+    stamps = []
+    for d in dates:
+        try:
+            stamp = pd.Timestamp(d)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"split date {d!r} is not a date ({exc}); use ISO dates, e.g. --dates 2016-01-01 "
+                              "2018-01-01 (val_start test_start)") from exc
+        if pd.isna(stamp):
+            raise ConfigError(f"split date {d!r} is not a date; use ISO dates such as 2016-01-01")
+        stamps.append(stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp)
     if stamps[0] >= stamps[1]:
         raise ConfigError(f"split dates: val_start {dates[0]} must be before test_start {dates[1]}")
     ns = index.as_unit("ns").asi8

@@ -3,13 +3,17 @@
 h5 layout: ``/train|val|test/{ASSET}/`` datasets ``timestamp`` (int64 ns UTC), ``open high low
 close volume`` (float64) and ``features`` (float32, rows x F, attribute ``names``);
 ``/metadata`` attributes (dicts stored as JSON strings, listed in attribute ``_json_keys``).
+
+One ``tradelab data build`` writes the h5, the parquets and ``feature_spec.json`` with the same
+``build_id`` (h5 metadata attribute, parquet spec, spec field). Reading any of them checks the
+tradelab files beside it: a file from another build (an interrupted or partial build left a mix)
+is refused with both ids named (:func:`check_build`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,7 @@ REQUIRED_METADATA = ("assets", "split_dates", "purge_gap", "frequency", "source"
 HISTORY_SPLITS = ("val", "test")
 _BUILD_HINT = "Fix: run `tradelab data build` (or notebooks/00_data.ipynb) to create it"
 _PARQUET_KEY = b"tradelab"
+SPEC_NAME = "feature_spec.json"
 
 
 def content_hash(splits: dict[str, dict[str, pd.DataFrame]]) -> str:
@@ -177,6 +182,61 @@ def _read_metadata(fh: Any, problems: list[str]) -> dict[str, Any]:
     return meta
 
 
+def _h5_build_id(path: Path) -> str | None:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as fh:
+            value = fh["metadata"].attrs.get("build_id") if "metadata" in fh else None
+    except (OSError, KeyError):
+        return None
+    return _decode(value) if value is not None else None
+
+
+def _parquet_build_id(path: Path) -> str | None:
+    import pyarrow.parquet as pq
+
+    try:
+        raw = (pq.read_schema(path).metadata or {}).get(_PARQUET_KEY)
+        return json.loads(raw).get("build_id") if raw else None
+    except (OSError, ValueError, Exception):  # noqa: BLE001 - unreadable sibling: its own reader will say so
+        return None
+
+
+def _spec_build_id(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("build_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def build_ids(folder: str | Path) -> dict[str, str | None]:
+    """``{file name: build_id}`` of the tradelab build files in ``folder`` (None: written before build ids)."""
+    folder = Path(folder)
+    out: dict[str, str | None] = {}
+    if (folder / H5_NAME).is_file():
+        out[H5_NAME] = _h5_build_id(folder / H5_NAME)
+    for p in sorted(folder.glob("*_final.parquet")):
+        out[p.name] = _parquet_build_id(p)
+    if (folder / SPEC_NAME).is_file():
+        out[SPEC_NAME] = _spec_build_id(folder / SPEC_NAME)
+    return out
+
+
+def check_build(path: str | Path, own_id: str | None) -> None:
+    """Refuse ``path`` when a tradelab file beside it comes from another build (DataError naming both)."""
+    if own_id is None:  # written before build ids: nothing to compare
+        return
+    path = Path(path)
+    others = {n: b for n, b in build_ids(path.parent).items() if n != path.name and b is not None and b != own_id}
+    if others:
+        listed = ", ".join(f"{n} (build {b})" for n, b in list(others.items())[:4])
+        raise DataError(
+            f"{path.parent} mixes two builds: {path.name} is build {own_id}, but {listed}; a `tradelab data build` "
+            f"was interrupted or wrote another set of files there. Fix: rerun `tradelab data build --out {path.parent}` "
+            "(or move the other files away)")
+
+
 def _read_group(fh: Any, split: str, asset: str, n_features: int, problems: list[str]) -> dict[str, np.ndarray]:
     name = f"{split}/{asset}"
     if name not in fh:
@@ -214,6 +274,16 @@ def read_processed_h5(path: str | Path) -> ProcessedData:
                     arrays[(f"history_{s}", a)] = _read_group(fh, f"history/{s}", a, len(names), problems)
     if problems:
         raise DataError(f"{path} is incomplete: missing or invalid {', '.join(problems)}. {_BUILD_HINT}.")
+    for key, arr in arrays.items():
+        feats = arr.get("features")
+        if feats is not None and not np.issubdtype(feats.dtype, np.number):
+            raise DataError(f"{path}: /{key[0]}/{key[1]}/features holds {feats.dtype} values, not numbers; the file "
+                            f"was not written by tradelab or is damaged. {_BUILD_HINT}.")
+        for col in OHLCV_COLUMNS:
+            if col in arr and not np.issubdtype(arr[col].dtype, np.number):
+                raise DataError(f"{path}: /{key[0]}/{key[1]}/{col} holds {arr[col].dtype} values, not numbers. "
+                                f"{_BUILD_HINT}.")
+    check_build(path, meta.get("build_id"))
     return ProcessedData(path, assets, meta, names, arrays)
 
 
@@ -232,10 +302,8 @@ def write_final_parquet(path: str | Path, frame: pd.DataFrame, spec: dict[str, A
     meta[_PARQUET_KEY] = json.dumps(spec, default=str).encode()
     table = table.replace_schema_metadata(meta)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # unique temp name: concurrent writers never share one
+        pq.write_table(table, tmp)
     return path
 
 
@@ -254,6 +322,7 @@ def read_final_parquet(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if raw is None:
         raise DataError(f"{path} has no tradelab spec in its metadata (not written by tradelab). {_BUILD_HINT}.")
     spec = json.loads(raw)
+    check_build(path, spec.get("build_id"))
     frame = table.to_pandas()
     needed = [*OHLCV_COLUMNS, *spec.get("feature_names", []), "label_signal", "label_volatility", "label_regime", "split"]
     missing = [c for c in needed if c not in frame.columns]

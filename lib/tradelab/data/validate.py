@@ -82,6 +82,20 @@ def _check_values(frame: pd.DataFrame, source: str) -> None:
               "correct those bars; high must be the bar's maximum and low its minimum.")
 
 
+def _floats(col: pd.Series, name: str, source: str) -> np.ndarray:
+    """A column as float64, or a DataError naming the first cell that is not a number."""
+    try:
+        return col.to_numpy(dtype="float64")
+    except (ValueError, TypeError):
+        values = pd.to_numeric(col, errors="coerce")
+        bad = (values.isna() & col.notna()).to_numpy()
+        row = int(np.argmax(bad)) if bad.any() else 0
+        raise DataError(
+            f"{source}: column {name!r} holds a non-numeric value {col.iloc[row]!r} at row {row} "
+            f"(timestamp {col.index[row]}). Fix: numbers only in price/volume cells, or load the file through "
+            "tradelab.data.load_file") from None
+
+
 def validate_ohlcv(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """Check a frame against the canonical OHLCV schema; return it canonical (UTC, float64).
 
@@ -92,7 +106,7 @@ def validate_ohlcv(df: pd.DataFrame, source: str) -> pd.DataFrame:
     _check_columns(df, source)
     index = df.index.tz_localize("UTC") if df.index.tz is None else df.index.tz_convert("UTC")
     frame = pd.DataFrame(
-        {c: df[c].to_numpy(dtype="float64") for c in OHLCV_COLUMNS},
+        {c: _floats(df[c], c, source) for c in OHLCV_COLUMNS},
         index=pd.DatetimeIndex(index, name="timestamp").as_unit("ns"),
     )
     _check_index(frame, source)

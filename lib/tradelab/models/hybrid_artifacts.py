@@ -104,9 +104,22 @@ def _read(directory: Path, name: str) -> Any:
         raise CheckpointError(f"artifact {path} is corrupted ({exc}); re-run `tradelab train supervised`") from exc
 
 
+def load_keras_model(path: str | Path, compile: bool = False) -> Any:
+    """``keras.models.load_model(..., safe_mode=True)``: a ``.keras`` file that carries code (a Lambda
+    layer's bytecode, an arbitrary function) is refused instead of run; any failure is a CheckpointError."""
+    import keras
+
+    try:
+        return keras.models.load_model(path, compile=compile, safe_mode=True)
+    except Exception as exc:  # keras raises ValueError/OSError/zipfile errors for damaged or unsafe files
+        first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        unsafe = "safe_mode" in str(exc) or "Lambda" in str(exc)
+        why = "carries code that safe_mode=True refuses to deserialize" if unsafe else "is corrupted or unreadable"
+        raise CheckpointError(f"artifact {path} {why} ({first}); re-run `tradelab train supervised`") from exc
+
+
 def load_artifacts(directory: str | Path) -> HybridPredictor:
     """Load an artifact folder written by ``train_supervised`` into a :class:`HybridPredictor`."""
-    import keras
 
     from tradelab.features.scaling import FeatureScaler
 
@@ -127,8 +140,5 @@ def load_artifacts(directory: str | Path) -> HybridPredictor:
         regime_names = [str(n) for n in labels["regime_names"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"artifact folder {directory}: scalers/features/labels/config content is invalid ({exc!r})") from exc
-    try:
-        model = keras.models.load_model(model_path, compile=False)
-    except Exception as exc:  # keras raises ValueError/OSError/zipfile errors for damaged files
-        raise CheckpointError(f"artifact {model_path} is corrupted or unreadable ({exc}); re-run `tradelab train supervised`") from exc
+    model = load_keras_model(model_path, compile=False)
     return HybridPredictor(model, scaler, names, window, regime_names, labels, config, directory)

@@ -87,7 +87,7 @@ def resume_state(folder: Path) -> tuple[Any, dict[str, Any]] | None:
     if not (last.is_file() and state_path.is_file()):
         return None
     try:
-        return keras.models.load_model(last), read_json(state_path, "resume state")
+        return keras.models.load_model(last, safe_mode=True), read_json(state_path, "resume state")
     except Exception as exc:  # damaged zip/JSON: say which file and how to start afresh
         raise CheckpointError(f"cannot resume from {last} ({exc}); delete {folder} to start afresh") from exc
 

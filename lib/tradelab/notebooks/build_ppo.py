@@ -57,9 +57,9 @@ for ax, tag in zip(axes.flat, tags):
     ax.plot(s["step"], s["value"], marker=".")
     ax.set_title(tag)
 plt.tight_layout()""",
-        """test = result["test"]
+        """test = result["test"] or {}  # None when training.max_runtime stopped the run: resume it first
 table = pd.DataFrame({name: m for name, m in test.items() if isinstance(m, dict) and "sharpe_ratio" in m}).T
-table[["total_return", "sharpe_ratio", "max_drawdown", "n_trades"]]""",
+table.reindex(columns=["total_return", "sharpe_ratio", "max_drawdown", "n_trades"])""",
         """for png in sorted((Path(output_dir) / "test").glob("*.png"))[:2]:
     display(Image(filename=str(png)))""",
     ],
@@ -96,6 +96,7 @@ import pandas as pd
 
 from tradelab.training.curriculum import load_curriculum, run_stage, smoke_curriculum
 from tradelab.training.tuning import make_storage
+from tradelab.utils.io import json_safe
 
 cur, ppo_overrides = load_curriculum(config), {}
 if smoke:
@@ -107,8 +108,8 @@ cur.get(stage)""",
 print("loaded from:", report["loaded_from"] or "(fresh network)")
 pd.Series(report["gate"])""",
         """## Test split (read once, after the gate) beside the baselines""",
-        """rows = {name: m for name, m in report["test"].items() if isinstance(m, dict) and "sharpe_ratio" in m}
-pd.DataFrame(rows).T[["total_return", "sharpe_ratio", "max_drawdown", "n_trades"]]""",
+        """rows = {name: m for name, m in (report["test"] or {}).items() if isinstance(m, dict) and "sharpe_ratio" in m}
+pd.DataFrame(rows).T.reindex(columns=["total_return", "sharpe_ratio", "max_drawdown", "n_trades"])""",
         """if report["optimized_params"]:
     study = optuna.load_study(study_name=f"ploutos_stage{stage}", storage=make_storage(storage, output_dir))
     print("best parameters:", report["optimized_params"]["best_params"])
@@ -120,7 +121,7 @@ pd.DataFrame(rows).T[["total_return", "sharpe_ratio", "max_drawdown", "n_trades"
         """metrics = {"stage": stage, "gate": report["gate"], "validation": report["validation"],
            "test_agent": rows.get(f"ploutos_stage{stage}", {}), "optimized_params": report["optimized_params"],
            "final_model": report["final_model"], "loaded_from": report["loaded_from"]}
-Path(output_dir, "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+Path(output_dir, "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, default=str, allow_nan=False))
 metrics["gate"]""",
     ],
 )

@@ -64,8 +64,8 @@ for png in stats["plots"]:  # written by the trainer under output_dir/plots (tra
 """,
     "## Test split, touched once: best agent vs baselines",
     """
-test = {k: v for k, v in stats["test"].items() if isinstance(v, dict) and "sharpe_ratio" in v}
-display(pd.DataFrame(test).T[["total_return", "sharpe_ratio", "max_drawdown", "n_trades"]])
+test = {k: v for k, v in stats["test"].items() if isinstance(v, dict) and "sharpe_ratio" in v}  # {} if max_runtime hit
+display(pd.DataFrame(test).T.reindex(columns=["total_return", "sharpe_ratio", "max_drawdown", "n_trades"]))
 display(pd.DataFrame({cost: {k: m["sharpe_ratio"] for k, m in by.items()}
                       for cost, by in stats["test"].get("by_cost", {}).items()}).rename_axis("Sharpe"))
 if (Path(output_dir) / "equity.png").is_file():

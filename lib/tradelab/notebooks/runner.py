@@ -102,6 +102,37 @@ def _check_parameters(path: Path, parameters: dict[str, Any]) -> None:
             f"{path.name}: unknown parameter(s) {unknown}; this notebook accepts {sorted(known)} "
             f"(see `tradelab run --list`)"
         )
+    for name, value in parameters.items():
+        _check_type(path, name, value, known[name]["default"])
+
+
+def _check_type(path: Path, name: str, value: Any, default_src: Any) -> None:
+    """Refuse a value whose type cannot be what the parameters cell's default is (before anything runs)."""
+    import ast
+
+    try:
+        default = ast.literal_eval(str(default_src))
+    except (ValueError, SyntaxError):
+        return  # an expression default: nothing to compare with
+    if default is None or value is None:
+        return
+    if isinstance(default, bool):
+        ok, want = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, want = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif isinstance(default, float):
+        ok, want = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    elif isinstance(default, str):
+        ok, want = isinstance(value, str | Path), "a string"
+    elif isinstance(default, list | tuple):
+        ok, want = isinstance(value, list | tuple), "a list such as [1, 2]"
+    else:
+        return
+    if not ok:
+        raise NotebookError(
+            f"{path.name}: parameter {name} = {value!r} ({type(value).__name__}) must be {want} like its default "
+            f"{default_src}; nothing was run. Fix: -p {name} {default_src}"
+        )
 
 
 def _jsonable(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -224,16 +224,19 @@ def run_stage(
     result = train_ppo(cfg, layout, prepared, load_from=load_from)
     val_sharpe = float(result["val"].get("sharpe_ratio", float("nan")))
     gate = {"metric": "validation sharpe_ratio", "val_sharpe": val_sharpe, "target": stage.sharpe_target,
-            "passed": bool(val_sharpe >= stage.sharpe_target)}
+            "passed": bool(val_sharpe >= stage.sharpe_target) and not result["stopped_early"]}
+    if result["stopped_early"]:  # max_runtime: no gate, no test until the stage is finished with --resume
+        gate["note"] = "stopped at training.max_runtime; rerun the stage with --resume to finish it"
     # The test split is read here, once, after training, tuning and the gate are settled.
-    test = evaluate_test(result["model"], cfg, prepared.load("test"), paths["test"], name=f"ploutos_stage{n}")
+    test = None if result["stopped_early"] else evaluate_test(result["model"], cfg, prepared.load("test"),
+                                                             paths["test"], name=f"ploutos_stage{n}")
     report = {
         "stage": n, "name": stage.name, "assets": list(stage.assets), "seed": seed, "gate": gate,
         "validation": result["val"], "test": test, "loaded_from": str(load_from or ""),
         "start_weights_sha256": result["start_weights_sha256"],
         "final_weights_sha256": params_sha256(result["model"]),
         "final_model": result["final_model"], "best_model": result["best_model"],
-        "num_timesteps": result["num_timesteps"], "optimized_params": tuned,
+        "num_timesteps": result["num_timesteps"], "optimized_params": tuned, "stopped_early": result["stopped_early"],
         "config": cfg.to_dict(), "metadata": run_metadata(data_source=prepared.source),
     }
     atomic_write_json(paths["report"], report)

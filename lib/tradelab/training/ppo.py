@@ -126,8 +126,18 @@ class TrainingSection(ConfigBase):
     """W&B mode: offline | online"""
     resume: bool = False
     """continue from the newest checkpoint in the run folder"""
+    fresh: bool = False
+    """start over in a folder that holds another run's checkpoints (they are removed)"""
+    max_runtime: str | float | None = None
+    """wall-clock budget: seconds or '11h'/'90m'; None/'auto' = 11 h on Kaggle, unlimited locally; 'off'"""
 
     def validate(self) -> None:
+        from tradelab.utils.runtime import check_device, parse_max_runtime
+
+        parse_max_runtime(self.max_runtime, "training.max_runtime")
+        check_device(self.device, "training.device")
+        if self.resume and self.fresh:
+            raise ConfigError("training.resume and training.fresh are both true: choose one")
         if self.vec_env not in VEC_KINDS:
             raise ConfigError(f"training.vec_env must be one of {VEC_KINDS}, got {self.vec_env!r}")
         if self.n_envs < 1 or self.total_timesteps < 1:
@@ -247,51 +257,18 @@ def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, 
 
 def load_model(path: str | Path, env: Any = None, cfg: PPOV3Config | None = None,
                tensorboard_log: str | None = None, seed: int | None = None):
-    """Load a PPO zip for transfer; the stage's hyperparameters (not the net) replace the saved ones.
+    """Load a PPO zip without unpickling anything (see :mod:`tradelab.training.ppo_io`).
 
-    A missing, corrupted or incompatible file (other spaces) raises :class:`CheckpointError`.
+    The network is rebuilt from ``cfg`` (layer sizes from the zip's tensors), the weights and optimizer
+    state are read with ``torch.load(weights_only=True)``; the stage's hyperparameters replace the
+    saved ones. A missing, corrupted, pickled or incompatible file raises :class:`CheckpointError`.
     """
-    from stable_baselines3 import PPO
-
-    from tradelab.utils import resolve_device
+    from tradelab.training.ppo_io import load_ppo_weights_only
 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"model file not found: {path}; train the previous stage first or fix --load-model")
-    kwargs: dict[str, Any] = {}
-    if cfg is not None:
-        p = cfg.ppo
-        kwargs = dict(learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
-                      n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, ent_coef=p.ent_coef,
-                      vf_coef=p.vf_coef, target_kl=p.target_kl, max_grad_norm=p.max_grad_norm,
-                      seed=cfg.training.seed if seed is None else seed)
-    _check_saved_spaces(path, env)
-    try:
-        model = PPO.load(path, env=env, device=resolve_device(cfg.training.device if cfg else "auto"),
-                         tensorboard_log=tensorboard_log, **kwargs)
-    except Exception as exc:  # anything SB3/torch raise on a file that passed the checks above
-        raise CheckpointError(f"{path} could not be loaded as a PPO model ({type(exc).__name__}: {exc}); "
-                              "re-create it or point to another file") from exc
-    if seed is not None or cfg is not None:
-        model.set_random_seed(cfg.training.seed if seed is None else seed)
-    return model
-
-
-def _check_saved_spaces(path: Path, env: Any) -> None:
-    """Read the zip's saved spaces: unreadable → CheckpointError; other spaces than ``env`` → CheckpointError."""
-    from stable_baselines3.common.save_util import load_from_zip_file
-
-    try:
-        data, _, _ = load_from_zip_file(path, device="cpu", load_data=True)
-        saved = (data["observation_space"], data["action_space"])
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, pickle/torch errors
-        raise CheckpointError(f"{path} is not a readable stable-baselines3 PPO model "
-                              f"({type(exc).__name__}: {exc}); re-create it or point to another file") from exc
-    if env is not None and (saved[0].shape != env.observation_space.shape or saved[1].shape != env.action_space.shape):
-        raise CheckpointError(
-            f"{path} does not fit this environment: it was trained with observations {saved[0].shape} and "
-            f"actions {saved[1].shape}, this env has {env.observation_space.shape} and {env.action_space.shape}. "
-            "The spaces depend on env.max_assets, env.window and the feature list: use the run's values")
+    return load_ppo_weights_only(path, env, cfg, tensorboard_log, seed)
 
 
 def save_model_atomic(model: Any, path: str | Path) -> Path:
@@ -321,17 +298,22 @@ def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path,
 
 
 def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, extra: list) -> list:
-    from stable_baselines3.common.callbacks import EvalCallback
-
-    from tradelab.training.callbacks import AtomicCheckpointCallback, TradingMetricsCallback
+    from tradelab.training.callbacks import (
+        AtomicCheckpointCallback,
+        MaxRuntimeCallback,
+        ResumableEvalCallback,
+        TradingMetricsCallback,
+    )
+    from tradelab.utils.runtime import parse_max_runtime
 
     t = cfg.training
     return [
         AtomicCheckpointCallback(max(t.checkpoint_freq // n_envs, 1), str(layout.checkpoint_dir), layout.prefix),
-        EvalCallback(eval_env, best_model_save_path=str(layout.best_dir), log_path=str(layout.best_dir / "eval"),
-                     eval_freq=max(t.eval_freq // n_envs, 1), n_eval_episodes=t.n_eval_episodes,
-                     deterministic=True, verbose=0),
+        ResumableEvalCallback(eval_env, best_model_save_path=str(layout.best_dir),
+                              log_path=str(layout.best_dir / "eval"), eval_freq=max(t.eval_freq // n_envs, 1),
+                              n_eval_episodes=t.n_eval_episodes, deterministic=True, verbose=0),
         TradingMetricsCallback(),
+        MaxRuntimeCallback(parse_max_runtime(t.max_runtime, "training.max_runtime")),
         *extra,
     ]
 
@@ -354,6 +336,65 @@ def _start_wandb(cfg: PPOV3Config, root: Path):
                       config=cfg.to_dict(), sync_tensorboard=True)
 
 
+RUN_KEYS_NOT_IDENTITY = ("total_timesteps", "resume", "fresh", "max_runtime", "device", "threads", "progress_bar",
+                         "tensorboard", "wandb", "wandb_project", "wandb_mode", "checkpoint_freq", "eval_freq")
+
+
+def run_identity(cfg: PPOV3Config, layout: RunLayout, prepared: Any) -> dict[str, Any]:
+    """What this run is (assets, data hash, config minus budget/runtime keys): a resume must match it."""
+    import hashlib
+    import json
+
+    conf = cfg.to_dict()
+    conf.pop("output_dir", None)
+    for key in RUN_KEYS_NOT_IDENTITY:
+        conf["training"].pop(key, None)
+    scalers = {a: s.to_dict() for a, s in sorted(prepared.scalers.items())}
+    data_hash = hashlib.sha256(json.dumps([scalers, prepared.boundaries], sort_keys=True, default=str).encode())
+    return {"workflow": "ppo", "run": layout.prefix, "assets": list(prepared.assets),
+            "data_hash": data_hash.hexdigest()[:16], "config": conf}
+
+
+def _prepare_folder(cfg: PPOV3Config, layout: RunLayout, identity: dict[str, Any]) -> Path | None:
+    """Fresh / resume / refuse for the run folder; returns the checkpoint to resume from (or None)."""
+    from tradelab.utils import atomic_write_json, read_json
+    from tradelab.utils.io import remove_stale_temps
+    from tradelab.utils.lock import IDENTITY_NAME, check_identity, identity_diff
+
+    t = cfg.training
+    remove_stale_temps(layout.root, layout.checkpoint_dir, layout.best_dir, layout.best_dir / "eval")  # lock is ours
+    ident_path = layout.checkpoint_dir / IDENTITY_NAME
+    found = read_json(ident_path, "run identity") if ident_path.is_file() else None
+    ckpts = sorted(layout.checkpoint_dir.glob(f"{layout.prefix}_*_steps.zip"))
+    best = [layout.best_dir / "best_model.zip", layout.best_dir / "best_model.json",
+            layout.best_dir / "eval" / "evaluations.npz"]
+    resume_from = None
+    if t.fresh:
+        for old in [*ckpts, *best]:
+            old.unlink(missing_ok=True)
+        if ckpts:
+            print(f"fresh run: removed {len(ckpts)} checkpoint(s) and the best model of the earlier run in "
+                  f"{layout.checkpoint_dir}")
+    elif t.resume:
+        check_identity(identity, found, layout.checkpoint_dir)
+        resume_from = _latest_checkpoint(layout)
+        if resume_from is None:
+            print(f"resume: no {layout.prefix}_*_steps.zip in {layout.checkpoint_dir}; starting from step 0")
+    elif ckpts or best[0].is_file():
+        diff = identity_diff(identity, found) if found else ["no run_identity.json (written by an older tradelab)"]
+        if diff:
+            raise CheckpointError(
+                f"{layout.checkpoint_dir} holds {len(ckpts)} checkpoint(s) / a best model of another run ("
+                + "; ".join(diff[:6]) + "): pass --fresh (training.fresh=true) to start over there, --resume "
+                "(training.resume=true) with that run's settings to continue it, or use another --output-dir")
+        resume_from = _latest_checkpoint(layout)
+        if resume_from is not None:
+            print(f"{layout.checkpoint_dir} holds checkpoints of this same run: continuing from {resume_from.name} "
+                  "(pass --fresh to start over)")
+    atomic_write_json(ident_path, identity)
+    return resume_from
+
+
 def train_ppo(
     cfg: PPOV3Config,
     layout: RunLayout | None = None,
@@ -363,39 +404,73 @@ def train_ppo(
 ) -> dict[str, Any]:
     """Train one PPO V3 model; returns paths, validation metrics and the model itself.
 
+    The run folder is locked for the run (:mod:`tradelab.utils.lock`). ``training.resume`` restores
+    from the newest checkpoint: the policy weights, the Adam state, ``num_timesteps``/``_n_updates``
+    (so the learning-rate schedule and the step budget continue), and the eval callback's history and
+    best score (a worse model never replaces the best one). Not restored, as SB3 does not save them:
+    the envs' mid-episode state (they restart with a fresh reset), the steps collected since the
+    checkpoint (re-collected), and the RNG streams (reseeded with ``seed + num_timesteps``), so a
+    resumed run is a faithful continuation, not a bit-identical one. There is no VecNormalize:
+    features are scaled by train-fitted scalers saved beside the model. ``training.max_runtime``
+    stops training, writes a checkpoint and returns with ``stopped_early`` set.
+
     :param prepared: train/val data from :func:`tradelab.training.multiasset.prepare_data` (loaded
         from ``cfg.data`` when None; only train and val are read here).
     :param load_from: start from this PPO zip's weights (transfer) instead of a fresh network.
     """
-    from tradelab.training.multiasset import prepare_data, save_scalers
+    from tradelab.training.multiasset import prepare_data
+    from tradelab.utils.lock import run_lock
+
+    layout = layout or RunLayout.default(cfg.output_dir)
+    with run_lock(layout.root, "PPO run"):
+        if prepared is None:
+            d = cfg.data
+            prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap,
+                                    splits=("train", "val"))
+        return _train_locked(cfg, layout, prepared, load_from, extra_callbacks)
+
+
+def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from: str | Path | None,
+                  extra_callbacks: list | None) -> dict[str, Any]:
+    from tradelab.training.multiasset import save_scalers
     from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
 
     t = cfg.training
     set_threads(t.threads)
     seed_everything(t.seed)
-    layout = layout or RunLayout.default(cfg.output_dir)
-    layout.root.mkdir(parents=True, exist_ok=True)
-    if prepared is None:
-        d = cfg.data
-        prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
+    resume_from = _prepare_folder(cfg, layout, run_identity(cfg, layout, prepared))
     env = make_train_env(cfg, prepared.split("train"))
     eval_env = make_eval_env(cfg, prepared.split("val"))
     tb = str(layout.tensorboard_dir) if t.tensorboard else None
-    resume_from = _latest_checkpoint(layout) if t.resume else None
     start = resume_from or load_from
     model = load_model(start, env, cfg, tb) if start else build_model(cfg, env, tb)
     start_sha = params_sha256(model)
+    done_steps = int(model.num_timesteps) if resume_from else 0
+    callbacks = _callbacks(cfg, layout, eval_env, env.num_envs, list(extra_callbacks or []))
+    if resume_from:
+        model.set_random_seed(t.seed + done_steps)
+        prev = callbacks[1].restore(done_steps)
+        print(f"resumed from {resume_from} at step {done_steps}; best eval reward so far "
+              f"{prev['best_mean_reward']:.4g} (step {prev['best_timestep']}), {len(prev['timesteps'])} evaluations kept")
     run = _start_wandb(cfg, layout.root)
-    done_steps = model.num_timesteps if resume_from else 0
     warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
     try:
-        model.learn(total_timesteps=max(t.total_timesteps - done_steps, 1),
-                    callback=_callbacks(cfg, layout, eval_env, env.num_envs, list(extra_callbacks or [])),
-                    progress_bar=t.progress_bar, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+        if done_steps < t.total_timesteps:
+            model.learn(total_timesteps=t.total_timesteps - done_steps, callback=callbacks,
+                        progress_bar=t.progress_bar, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+        else:
+            print(f"{resume_from.name} already has {done_steps} >= training.total_timesteps={t.total_timesteps} "
+                  "steps: nothing to train (raise --total-timesteps to continue)")
     finally:
         env.close()
         if run is not None:
             run.finish()
+    stopped = bool(callbacks[3].stopped)
+    if stopped:
+        ckpt = layout.checkpoint_dir / f"{layout.prefix}_{model.num_timesteps}_steps.zip"
+        save_model_atomic(model, ckpt)
+        print(f"max_runtime ({t.max_runtime}) reached at step {model.num_timesteps} of {t.total_timesteps}: "
+              f"checkpoint {ckpt} written; continue with --resume (training.resume=true)")
     save_model_atomic(model, layout.final_path)
     save_scalers(prepared, layout.final_path.with_suffix(".scalers.json"))
     atomic_write_json(layout.final_path.with_suffix(".config.json"),
@@ -403,7 +478,8 @@ def train_ppo(
     val = evaluate_split(model, cfg, prepared.split("val"))
     return {"model": model, "final_model": str(layout.final_path), "start_weights_sha256": start_sha,
             "best_model": str(layout.best_dir / "best_model.zip"), "val": val, "resumed_from": str(resume_from or ""),
-            "loaded_from": str(load_from or ""), "num_timesteps": int(model.num_timesteps)}
+            "loaded_from": str(load_from or ""), "num_timesteps": int(model.num_timesteps),
+            "stopped_early": stopped, "best_eval_reward": float(callbacks[1].best_mean_reward)}
 
 
 def params_sha256(model: Any) -> str:
@@ -424,17 +500,21 @@ def run_experiment(cfg: PPOV3Config, load_from: str | Path | None = None, test: 
     """
     from tradelab.training.multiasset import prepare_data
     from tradelab.utils import atomic_write_json
+    from tradelab.utils.lock import run_lock
 
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "config.json", cfg.to_dict())
-    d = cfg.data
-    prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
-    result = train_ppo(cfg, RunLayout.default(out), prepared, load_from=load_from)
-    metrics: dict[str, Any] = {"validation": result["val"], "final_model": result["final_model"],
-                               "best_model": result["best_model"], "num_timesteps": result["num_timesteps"],
-                               "assets": prepared.assets}
-    if test:
-        metrics["test"] = evaluate_test(result["model"], cfg, prepared.load("test"), out / "test")
-    atomic_write_json(out / "metrics.json", metrics)
-    return {**metrics, "model": result["model"]}
+    with run_lock(out, "PPO run"):
+        d = cfg.data
+        prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
+        result = train_ppo(cfg, RunLayout.default(out), prepared, load_from=load_from)
+        atomic_write_json(out / "config.json", cfg.to_dict())
+        metrics: dict[str, Any] = {"validation": result["val"], "final_model": result["final_model"],
+                                   "best_model": result["best_model"], "num_timesteps": result["num_timesteps"],
+                                   "assets": prepared.assets, "stopped_early": result["stopped_early"]}
+        if test and not result["stopped_early"]:
+            metrics["test"] = evaluate_test(result["model"], cfg, prepared.load("test"), out / "test")
+        elif result["stopped_early"]:
+            metrics["test"] = None
+            metrics["note"] = "stopped at training.max_runtime before the budget: resume, then the test split is read"
+        atomic_write_json(out / "metrics.json", metrics)
+        return {**metrics, "model": result["model"]}

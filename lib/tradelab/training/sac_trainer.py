@@ -59,8 +59,13 @@ class SACTrainingConfig(ConfigBase):
     """How many periodic replay-buffer files to keep (the newest)."""
     final_test: bool = True
     """After training, backtest the best agent once on the test split vs baselines."""
+    max_runtime: str | float | None = None
+    """Wall-clock budget: seconds or '11h'/'90m'; None/'auto' = 11 h on Kaggle, unlimited locally; 'off'."""
 
     def validate(self) -> None:
+        from tradelab.utils.runtime import parse_max_runtime
+
+        parse_max_runtime(self.max_runtime, "max_runtime")
         if self.episode_length < 2:
             raise ConfigError(f"episode_length = {self.episode_length} must be >= 2")
         if self.keep_replay_buffers < 0:
@@ -139,6 +144,11 @@ class KaggleTrainer:
     :param resume_from: a checkpoint ``.pt``, a run/checkpoints folder (newest) or a glob pattern.
     :param config: a :class:`SACTrainingConfig` or a YAML path (default ``configs/sac.yaml``).
     :param progress: show a tqdm bar over episodes.
+    :param fresh: start over although ``output_dir`` holds checkpoints (they are removed; without it a
+        folder with checkpoints is resumed from the newest). ``agent_{id}_best.pt`` is only replaced
+        by a better agent, also across runs.
+    :param max_runtime: wall-clock budget overriding the config's (seconds or "11h"); when reached the
+        trainer writes a checkpoint and returns, and the next ``run_training`` continues from it.
     """
 
     def __init__(
@@ -158,11 +168,13 @@ class KaggleTrainer:
         resume_from: str | Path | None = None,
         config: SACTrainingConfig | str | Path | None = None,
         progress: bool = True,
+        fresh: bool = False,
+        max_runtime: str | float | None = None,
     ) -> None:
         for name, value in (("num_episodes", num_episodes), ("eval_frequency", eval_frequency),
                             ("checkpoint_frequency", checkpoint_frequency)):
-            if int(value) < 1:
-                raise ConfigError(f"{name} = {value!r} must be >= 1")
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1:
+                raise ConfigError(f"{name} = {value!r} must be a whole number >= 1")
         if not isinstance(config, SACTrainingConfig):
             path = config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
             config = SACTrainingConfig.from_yaml(path) if path else SACTrainingConfig()
@@ -178,6 +190,9 @@ class KaggleTrainer:
         self.asset, self.resume_from, self.progress = asset, resume_from, progress
         self.agent: SACAgent | None = None
         self.stats: dict[str, Any] = {}
+        self.fresh = bool(fresh)
+        if max_runtime is not None:
+            self.config = self.config.replace(max_runtime=max_runtime)
 
     # -- setup ------------------------------------------------------------------------------------
     def _setup(self) -> None:
@@ -220,10 +235,13 @@ class KaggleTrainer:
             env = NextReturnInfo(env, frame["close"].to_numpy())
         return env
 
-    def _resume(self) -> int:
-        path = find_latest_checkpoint(self.resume_from, self.agent_id)
+    def _resume(self, path: Path) -> int:
+        from tradelab.utils.lock import check_identity
+
         agent = self.agent
         agent.load(path)
+        found = agent.extra.get("identity") or {"asset": agent.spec.get("asset"), "agent_id": agent.agent_id}
+        check_identity(self._identity(), found, path)
         agent.spec = dict(self.spec)  # refitted on the same train rows: identical to the saved one
         self._adopt_previous_best(path)
         buffer = path.with_suffix(".buffer.pt")
@@ -255,22 +273,38 @@ class KaggleTrainer:
         """Train, evaluate, checkpoint; returns the final agent and the training stats."""
         from tqdm.auto import tqdm
 
+        from tradelab.utils.lock import run_lock
+        from tradelab.utils.runtime import parse_max_runtime
+
+        t0 = time.monotonic()
+        budget = parse_max_runtime(self.config.max_runtime)
         self._setup()
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.output_dir / "config.json", self._run_info())
-        start = self._resume() if self.resume_from else 0
-        if not self.resume_from:
-            self.stats = self._new_stats()
-        bar = tqdm(range(start + 1, self.num_episodes + 1), desc=f"SAC agent {self.agent_id}",
-                   unit="ep", disable=not self.progress, initial=start, total=self.num_episodes)
-        for episode in bar:
-            row = self._train_episode(episode)
-            if episode % self.eval_frequency == 0 or episode == self.num_episodes:
-                row |= self._evaluate(episode)
-            if episode % self.checkpoint_frequency == 0:
-                self._checkpoint(episode)
-            bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in ("reward", "alpha", "val_sharpe")})
-        return self._finish()
+        with run_lock(self.output_dir, "SAC run"):
+            resume_path = self._start_point()
+            start = self._resume(resume_path) if resume_path else 0
+            if not resume_path:
+                self.stats = self._new_stats()
+            self._disk_best = self._best_on_disk()
+            atomic_write_json(self.output_dir / "config.json", self._run_info())
+            bar = tqdm(range(start + 1, self.num_episodes + 1), desc=f"SAC agent {self.agent_id}",
+                       unit="ep", disable=not self.progress, initial=start, total=self.num_episodes)
+            stopped = False
+            for episode in bar:
+                row = self._train_episode(episode)
+                if episode % self.eval_frequency == 0 or episode == self.num_episodes:
+                    row |= self._evaluate(episode)
+                if episode % self.checkpoint_frequency == 0:
+                    self._checkpoint(episode)
+                bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in ("reward", "alpha", "val_sharpe")})
+                if budget is not None and episode < self.num_episodes and time.monotonic() - t0 >= budget:
+                    if episode % self.checkpoint_frequency:
+                        self._checkpoint(episode)
+                    print(f"max_runtime ({self.config.max_runtime}) reached after episode {episode} of "
+                          f"{self.num_episodes}: checkpoint written; run again (same output_dir) to continue")
+                    stopped = True
+                    break
+            bar.close()
+            return self._finish(stopped)
 
     def _train_episode(self, episode: int) -> dict[str, float]:
         agent, model = self.agent, self.agent.model
@@ -298,11 +332,79 @@ class KaggleTrainer:
         best = self.stats["best_val_sharpe"]
         if np.isfinite(sharpe) and (best is None or sharpe > best):
             self.stats["best_val_sharpe"], self.stats["best_episode"] = sharpe, episode
-            self.agent.save(self.output_dir / f"agent_{self.agent_id}_best.pt", extra=self._extra())
+            on_disk = getattr(self, "_disk_best", None)
+            if on_disk is None or sharpe > on_disk:  # never replace a better best agent (also from another run)
+                self.agent.save(self.output_dir / f"agent_{self.agent_id}_best.pt", extra=self._extra())
+                self._disk_best = sharpe
         return {"val_sharpe": sharpe}
 
     def _extra(self) -> dict[str, Any]:
-        return {"stats": self.stats, "num_episodes": self.num_episodes, "h5_path": str(self.h5_path)}
+        return {"stats": self.stats, "num_episodes": self.num_episodes, "h5_path": str(self.h5_path),
+                "identity": self._identity()}
+
+    def _identity(self) -> dict[str, Any]:
+        """What this run is; a checkpoint from another run (asset, agent, data, config) is refused."""
+        sac = {k: v for k, v in self.config.sac.to_dict().items() if k not in ("device",)}
+        return {"workflow": "sac", "agent_id": self.agent_id, "asset": self.data.asset,
+                "data_hash": self.data.metadata.get("content_hash"), "seed": self.config.seed,
+                "episode_length": self.episode_length, "sac": sac, "env": self.env_config.to_dict()}
+
+    def _start_point(self) -> Path | None:
+        """The checkpoint to continue from: explicit ``resume_from``, else the folder's newest (unless fresh)."""
+        from tradelab.utils.io import remove_stale_temps
+
+        out = self.output_dir  # replay-buffer/.pt/JSON temps of a killed run (we hold the folder lock)
+        remove_stale_temps(out, out / "checkpoints", out / "logs", out / "plots")
+        folder = self.output_dir / "checkpoints"
+        mine = sorted(folder.glob(f"agent_{self.agent_id}_ep*.pt")) if folder.is_dir() else []
+        if self.fresh:
+            for old in [*mine, *folder.glob(f"agent_{self.agent_id}_ep*.buffer.pt"), *folder.glob("metrics_ep*.json")]:
+                old.unlink(missing_ok=True)
+            if mine:
+                print(f"fresh run: removed {len(mine)} checkpoint(s) of the earlier run in {folder}")
+            self._set_aside_foreign_best()
+            return None
+        if self.resume_from:
+            return find_latest_checkpoint(self.resume_from, self.agent_id)
+        if mine:
+            path = find_latest_checkpoint(folder, self.agent_id)
+            print(f"{folder} holds checkpoints of this run: resuming from the newest, {path.name} "
+                  "(pass fresh=True / --fresh to start over)")
+            return path
+        return None
+
+    def _best_on_disk(self) -> float | None:
+        """Validation Sharpe of the ``agent_{id}_best.pt`` already in the folder (None: none or unreadable)."""
+        from tradelab.agents.checkpoint import read_checkpoint
+
+        best = self.output_dir / f"agent_{self.agent_id}_best.pt"
+        if not best.is_file():
+            return None
+        try:
+            value = ((read_checkpoint(best, required=()).get("extra") or {}).get("stats") or {}).get("best_val_sharpe")
+        except CheckpointError as exc:
+            print(f"note: existing {best.name} is unreadable ({exc}); it will be replaced")
+            return None
+        return float(value) if value is not None and np.isfinite(value) else None
+
+    def _set_aside_foreign_best(self) -> None:
+        """A fresh run: a best agent of another asset/data/agent is renamed, not compared or overwritten."""
+        from tradelab.agents.checkpoint import read_checkpoint
+        from tradelab.utils.lock import identity_diff
+
+        best = self.output_dir / f"agent_{self.agent_id}_best.pt"
+        if not best.is_file():
+            return
+        try:
+            found = (read_checkpoint(best, required=()).get("extra") or {}).get("identity") or {}
+        except CheckpointError:
+            found = {}
+        mine = self._identity()
+        keys = ("asset", "data_hash", "agent_id", "env", "episode_length")
+        if not found or identity_diff({k: mine[k] for k in keys}, {k: found[k] for k in keys if k in found}):
+            aside = best.with_name(f"agent_{self.agent_id}_best.previous.pt")
+            best.replace(aside)
+            print(f"fresh run: the earlier best agent (other asset/data/settings) was moved to {aside.name}")
 
     def _checkpoint(self, episode: int) -> None:
         folder = self.output_dir / "checkpoints"
@@ -322,20 +424,23 @@ class KaggleTrainer:
             "best_episode": self.stats["best_episode"], "eval": self.stats["eval"],
             "num_timesteps": int(self.agent.model.num_timesteps)})
 
-    def _finish(self) -> tuple[SACAgent, dict[str, Any]]:
+    def _finish(self, stopped: bool = False) -> tuple[SACAgent, dict[str, Any]]:
         from tradelab.training.sac_plots import plot_training
 
         out = self.output_dir
-        self.agent.save(out / f"agent_{self.agent_id}_final.pt", extra=self._extra())
         best_path = out / f"agent_{self.agent_id}_best.pt"
-        if not best_path.is_file():  # no finite val Sharpe ever: the final agent stands in
-            self.agent.save(best_path, extra=self._extra())
+        if not stopped:
+            self.agent.save(out / f"agent_{self.agent_id}_final.pt", extra=self._extra())
+            if not best_path.is_file():  # no finite val Sharpe ever: the final agent stands in
+                self.agent.save(best_path, extra=self._extra())
         atomic_write_json(out / "logs" / "training_stats.json", self.stats)
         _write_npz(out / "logs" / "training_stats.npz", self.stats)
         self.stats["plots"] = [str(p) for p in plot_training(self.stats, out / "plots")]
-        report = self._test_report(best_path) if self.config.final_test else {}
+        report = self._test_report(best_path) if self.config.final_test and not stopped else {}
         self.stats["test"] = report
-        atomic_write_json(out / "metrics.json", {**report, "training": self._summary(best_path)})
+        self.stats["stopped_early"] = stopped
+        atomic_write_json(out / "metrics.json", {**report, "training": self._summary(best_path),
+                                                 "stopped_early": stopped})
         return self.agent, self.stats
 
     def _summary(self, best_path: Path) -> dict[str, Any]:

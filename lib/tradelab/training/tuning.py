@@ -2,10 +2,14 @@
 
 TPE sampler, median pruner on intermediate validation evaluations, storage shared between
 processes and machines: a SQLite file in the output folder by default, any SQLAlchemy URL
-(``postgresql://...``) or an Optuna journal file (``journal:/path/study.log``). Each call adds
-``n_trials`` trials to the study (``load_if_exists``), so a second call resumes a study and several
-``tradelab tune`` processes can fill one study at once. The tuner reads only the train and
-validation splits; the test split is never loaded here.
+(``postgresql://...``) or an Optuna journal file (``journal:/path/study.log``). A call tops the study
+up to ``n_trials`` *finished* (complete or pruned) trials (``load_if_exists``), so a restarted study
+continues where it stopped instead of adding n more; ``add_trials`` keeps the "this process adds N"
+behaviour for workers filling one study at once. Trials of a killed process are not left RUNNING
+forever: RDB storages record a heartbeat (Optuna fails trials whose heartbeat stopped, and
+``RetryHeartbeatStaleTrialCallback`` (Optuna 5's ``RetryFailedTrialCallback``) re-queues their parameters), and on every start the trials of dead
+processes on this host are failed and re-queued at once (any storage, journal files included). The
+tuner reads only the train and validation splits; the test split is never loaded here.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from typing import Any
 from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
 
-__all__ = ["SearchSpace", "make_storage", "open_study", "tune", "apply_params"]
+__all__ = ["SearchSpace", "make_storage", "open_study", "tune", "apply_params", "reap_stale_trials"]
+
+HEARTBEAT_S = 60
+"""Optuna heartbeat interval for RDB storages (a trial's process writes it while alive)."""
+GRACE_S = 180
+"""A RUNNING trial whose heartbeat is older than this is failed and retried (three missed beats)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,8 @@ class SearchSpace(ConfigBase):
             raise ConfigError(f"search.n_steps must list rollout lengths >= 2, got {list(self.n_steps)}")
 
 
-def make_storage(storage: str | None, output_dir: str | Path) -> Any:
+def make_storage(storage: str | None, output_dir: str | Path, heartbeat: int | None = HEARTBEAT_S,
+                 grace: int | None = GRACE_S) -> Any:
     """``None`` → SQLite in ``output_dir``; ``journal:PATH`` → journal file; else a SQLAlchemy URL."""
     from optuna.storages import JournalStorage, RDBStorage
     from optuna.storages.journal import JournalFileBackend
@@ -57,8 +67,17 @@ def make_storage(storage: str | None, output_dir: str | Path) -> Any:
     if "://" not in storage:
         raise ConfigError(f"--storage {storage!r} is not a storage URL: use sqlite:///path.db, "
                           "postgresql://user@host/db or journal:/path/study.log")
+    import warnings
+
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
     try:
-        return RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else {})
+        with warnings.catch_warnings():  # heartbeat arguments are marked experimental in Optuna 5
+            warnings.simplefilter("ignore", optuna_experimental_warning())
+            beat = {"heartbeat_interval": heartbeat, "grace_period": grace,
+                    "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(max_retry=2)} if heartbeat else {}
+            return RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 60}} if storage.startswith("sqlite")
+                              else {}, **beat)
     except Exception as exc:  # sqlalchemy errors: bad driver, unreachable server
         raise ConfigError(f"cannot open Optuna storage {storage!r}: {exc}") from exc
 
@@ -72,6 +91,44 @@ def open_study(name: str, storage: Any, seed: int = 0):
     # Offset the seed by the trials already there so processes sharing a study do not repeat points.
     study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), n_startup_trials=5)
     return study
+
+
+def optuna_experimental_warning() -> type[Warning]:
+    from optuna.exceptions import ExperimentalWarning
+
+    return ExperimentalWarning
+
+
+def _finished(study: Any) -> int:
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def reap_stale_trials(study: Any) -> list[int]:
+    """Fail (and re-queue) RUNNING trials whose worker process on this host is gone; their numbers."""
+    import warnings
+
+    import optuna
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    from tradelab.utils.lock import _pid_alive
+
+    reaped = []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        host, _, pid = str(t.user_attrs.get("worker", "")).rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna_experimental_warning())
+                retry = RetryHeartbeatStaleTrialCallback(max_retry=2)
+            retry(study, study._storage.get_trial(t._trial_id))
+            reaped.append(t.number)
+    if reaped:
+        print(f"Optuna: trial(s) {reaped} were left RUNNING by a killed process; marked FAIL and re-queued")
+    return reaped
 
 
 def apply_params(cfg: Any, params: dict[str, Any]) -> Any:
@@ -124,9 +181,11 @@ def tune(
     evals_per_trial: int = 4,
     prepared: Any = None,
     load_from: str | Path | None = None,
+    add_trials: int | None = None,
 ) -> dict[str, Any]:
-    """Add ``n_trials`` trials to the study and return the best parameters found so far.
+    """Top the study up to ``n_trials`` finished trials; return the best parameters found so far.
 
+    :param add_trials: run exactly this many new trials instead (workers sharing one study).
     :param cfg: the PPO V3 config of the run being tuned (its data, env and network).
     :param trial_timesteps: short training budget per trial (default: a tenth of the run's).
     :param prepared: train/val data; loaded from ``cfg.data`` with ``splits=("train", "val")`` when None.
@@ -136,8 +195,10 @@ def tune(
     from tradelab.training.multiasset import prepare_data
     from tradelab.utils import set_threads
 
-    if n_trials < 1:
-        raise ConfigError(f"n_trials must be >= 1, got {n_trials}")
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise ConfigError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+    if add_trials is not None and (not isinstance(add_trials, int) or add_trials < 1):
+        raise ConfigError(f"add_trials must be an integer >= 1, got {add_trials!r}")
     set_threads(cfg.training.threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budget = trial_timesteps or max(cfg.training.total_timesteps // 10, 1)
@@ -146,11 +207,17 @@ def tune(
         d = cfg.data
         prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
     study = open_study(study_name, make_storage(storage, output_dir), seed=cfg.training.seed)
-    study.optimize(lambda t: _objective(t, cfg, space, prepared, str(load_from) if load_from else None,
-                                        evals_per_trial), n_trials=n_trials, gc_after_trial=True)
+    reaped = reap_stale_trials(study)
+    todo = add_trials or max(n_trials - _finished(study), 0)
+    stop = [] if add_trials else [optuna.study.MaxTrialsCallback(
+        n_trials, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))]
+    if todo:
+        study.optimize(lambda t: _objective(t, cfg, space, prepared, str(load_from) if load_from else None,
+                                            evals_per_trial), n_trials=todo, gc_after_trial=True, callbacks=stop)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not done:
         raise ConfigError(f"study {study_name!r} has no completed trial yet (all pruned or failed); "
                           "run more trials or raise the per-trial timesteps")
     return {"study": study_name, "best_params": dict(study.best_params), "best_value": float(study.best_value),
-            "n_trials": len(study.trials), "n_complete": len(done), "trial_timesteps": budget}
+            "n_trials": len(study.trials), "n_complete": len(done), "n_finished": _finished(study),
+            "reaped_stale_trials": reaped, "trial_timesteps": budget}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,28 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
         raise
 
 
+#: Names our writers give temp files: atomic_path's ``.NAME.XXXXXXXX.tmp`` (mkstemp) and the PPO eval log's.
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$|^\.evaluations\.\d+\.tmp\.npz$")
+
+
+def remove_stale_temps(*folders: str | os.PathLike) -> list[Path]:
+    """Delete temp files our writers left in ``folders`` (not recursive) when a process was killed.
+
+    Call it only while holding the run folder's lock (:mod:`tradelab.utils.lock`): then no live
+    writer owns them. Only names :func:`atomic_path` produces are touched. Returns the removed paths.
+    """
+    found = [p for f in map(Path, folders) if f.is_dir() for p in f.iterdir()
+             if p.is_file() and _TEMP_NAME.match(p.name)]
+    size = 0
+    for p in found:
+        size += p.stat().st_size
+        p.unlink(missing_ok=True)
+    if found:
+        where = sorted({str(p.parent) for p in found})
+        print(f"note: removed {len(found)} temp file(s) ({size / 1e6:.1f} MB) left by a killed run in {', '.join(where)}")
+    return found
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_path`)."""
     with atomic_path(path) as tmp:
@@ -72,9 +95,27 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
 
 
+def json_safe(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats (python or numpy, at any depth) replaced by None: strict JSON."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    return obj
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Atomic JSON write; numpy scalars/arrays, paths and timestamps are converted."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default, allow_nan=True) + "\n")
+    """Atomic strict JSON write: NaN/inf become ``null``; numpy scalars/arrays, paths, timestamps converted."""
+    text = json.dumps(json_safe(obj), indent=2, default=_json_default, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
 
 
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:

@@ -1,0 +1,78 @@
+"""Issue 13 item 4: `data build` as a whole — build ids checked on read, subset builds, temps, one build at a time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tradelab.data.build import build_processed
+from tradelab.data.store import build_ids, read_final_parquet, read_processed_h5
+from tradelab.data.synthetic import regime_switching_gbm
+from tradelab.errors import DataError
+from tradelab.utils.lock import RunLockedError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> list[tuple[str, str]]:
+    root = tmp_path_factory.mktemp("raw")
+    out = []
+    for i, name in enumerate(("AAA", "BBB")):
+        regime_switching_gbm(n_bars=1300, seed=30 + i).to_parquet(root / f"{name}.parquet")
+        out.append((str(root / f"{name}.parquet"), name))
+    return out
+
+
+def test_interrupted_build_is_detected_not_mixed_silently(files, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    build_processed(csv=files, out_dir=a, horizon=5)
+    build_processed(csv=files, out_dir=b, horizon=7)
+    ids = build_ids(a)
+    assert len(set(ids.values())) == 1 and set(ids) == {"processed_data.h5", "aaa_final.parquet",
+                                                         "bbb_final.parquet", "feature_spec.json"}
+    # What a kill right after the new h5's rename leaves: new h5, old parquets, spec already removed.
+    shutil.copy(b / "processed_data.h5", a / "processed_data.h5")
+    (a / "feature_spec.json").unlink()
+    with pytest.raises(DataError, match="mixes two builds.*rerun `tradelab data build"):
+        read_processed_h5(a / "processed_data.h5")
+    with pytest.raises(DataError, match="mixes two builds"):
+        read_final_parquet(a / "aaa_final.parquet")
+    # Rebuilding repairs it; an identical rebuild keeps the same id (no file changes needlessly).
+    build_processed(csv=files, out_dir=a, horizon=5)
+    assert build_ids(a) == ids
+    assert read_processed_h5(a).metadata["label_horizon"] == 5
+
+
+def test_subset_build_drops_other_assets_and_stale_temps(files, tmp_path, capsys):
+    out = tmp_path / "p"
+    build_processed(csv=files, out_dir=out)
+    stale = out / ".processed_data.h5.k1ll3d00.tmp"
+    stale.write_bytes(b"\0" * 1000)
+    build_processed(csv=files[:1], out_dir=out)
+    printed = capsys.readouterr().out
+    assert not stale.exists() and "removed 1 temp file(s)" in printed
+    assert not (out / "bbb_final.parquet").exists() and "bbb_final.parquet: its asset is not in this build" in printed
+    assert read_processed_h5(out).assets == ["AAA"]
+    read_final_parquet(out / "aaa_final.parquet")
+
+
+def test_two_builds_into_one_folder(files, tmp_path):
+    out = tmp_path / "busy"
+    code = ("import sys, time; from tradelab.utils.lock import run_lock\n"
+            "with run_lock(sys.argv[1], 'data build'):\n    print('held', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True,
+                            env=os.environ | {"PYTHONPATH": str(ROOT / "lib")})
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match=f"in use by another data build: pid {proc.pid}"):
+            build_processed(csv=files[:1], out_dir=out)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not (out / "processed_data.h5").exists()
