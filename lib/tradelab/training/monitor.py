@@ -151,7 +151,8 @@ def resource_callback(stats_path: str | Path | None = None, progress: bool = Fal
                 self.samples[key].append(value)
                 if not math.isnan(value):
                     self.logger.record(f"resources/{key}", value)
-            log.info("step %d: %s", steps, ", ".join(f"{k}={v:.4g}" for k, v in sample.items()))
+            logged = {k: v for k, v in self.logger.name_to_value.items() if isinstance(v, (int, float))}
+            log.info("step %d: %s", steps, ", ".join(f"{k}={v:.4g}" for k, v in {**logged, **sample}.items()))
             if self._bar is not None:
                 self._bar.update(steps - self._last)
                 self._bar.set_postfix(format_postfix(sample), refresh=False)

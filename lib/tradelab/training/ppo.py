@@ -9,6 +9,7 @@ the validation metrics. The test split is only read by :func:`evaluate_test`.
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 VEC_KINDS = ("batched", "dummy", "subproc")
+log = logging.getLogger("tradelab.ppo")
 
 #: Tiny budget for smoke runs (tests, notebooks' ``smoke=True``, ``make demo``): same code, small net.
 SMOKE_OVERRIDES: dict[str, Any] = {
@@ -304,9 +306,11 @@ def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, 
     from stable_baselines3.common.callbacks import EvalCallback
 
     from tradelab.training.callbacks import AtomicCheckpointCallback, TradingMetricsCallback
+    from tradelab.training.monitor import resource_callback
 
     t = cfg.training
     return [
+        resource_callback(layout.root / "logs" / "resources.json", progress=t.progress_bar, desc=layout.prefix),
         AtomicCheckpointCallback(max(t.checkpoint_freq // n_envs, 1), str(layout.checkpoint_dir), layout.prefix),
         EvalCallback(eval_env, best_model_save_path=str(layout.best_dir), log_path=str(layout.best_dir / "eval"),
                      eval_freq=max(t.eval_freq // n_envs, 1), n_eval_episodes=t.n_eval_episodes,
@@ -348,6 +352,7 @@ def train_ppo(
     :param load_from: start from this PPO zip's weights (transfer) instead of a fresh network.
     """
     from tradelab.training.multiasset import prepare_data, save_scalers
+    from tradelab.training.runlog import start_run_log, stop_run_log
     from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
 
     t = cfg.training
@@ -355,6 +360,7 @@ def train_ppo(
     seed_everything(t.seed)
     layout = layout or RunLayout.default(cfg.output_dir)
     layout.root.mkdir(parents=True, exist_ok=True)
+    log_handler = start_run_log(layout.root / "logs" / "training_v3.log")  # the seed's log file name
     if prepared is None:
         d = cfg.data
         prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
@@ -367,15 +373,18 @@ def train_ppo(
     start_sha = params_sha256(model)
     run = _start_wandb(cfg, layout.root)
     done_steps = model.num_timesteps if resume_from else 0
+    log.info("%s: %d steps on %s, %d envs, from %s", layout.prefix, t.total_timesteps, prepared.assets,
+             env.num_envs, resume_from or load_from or "a fresh network")
     warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
     try:
         model.learn(total_timesteps=max(t.total_timesteps - done_steps, 1),
                     callback=_callbacks(cfg, layout, eval_env, env.num_envs, list(extra_callbacks or [])),
-                    progress_bar=t.progress_bar, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
-    finally:
+                    progress_bar=False, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+    finally:  # progress bar: the resource callback's (it shows CPU/RSS/GPU as postfix)
         env.close()
         if run is not None:
             run.finish()
+        stop_run_log(log_handler)
     save_model_atomic(model, layout.final_path)
     save_scalers(prepared, layout.final_path.with_suffix(".scalers.json"))
     atomic_write_json(layout.final_path.with_suffix(".config.json"),

@@ -111,7 +111,8 @@ class TrainingParams(ConfigBase):
     deterministic: bool = True
     """enable TF op determinism so a seeded CPU run repeats exactly"""
     verbose: int = 1
-    """Keras progress output: 1 progress bar, 2 one line per epoch, 0 silent"""
+    """Keras progress output: 1 progress bar (one line per epoch instead when stdout is not a terminal,
+    so log files are not flooded), 2 one line per epoch, 0 silent"""
     resume: bool = False
     """continue from ``<artifact folder>/checkpoints/last.keras`` (saved atomically every epoch) if present"""
     jit_compile: bool = False
@@ -271,10 +272,17 @@ def _fit(cfg: SupervisedConfig, run_dir: Path, loader: Any, data: Any) -> tuple[
                                      lr_patience=cb.reduce_lr_patience, lr_factor=cb.reduce_lr_factor, min_lr=cb.min_lr)
     if start < tp.epochs:
         model.fit(loader.dataset("train"), validation_data=loader.dataset("val"), epochs=tp.epochs,
-                  initial_epoch=start, callbacks=callbacks, verbose=tp.verbose, shuffle=False)
+                  initial_epoch=start, callbacks=callbacks, verbose=fit_verbose(tp.verbose), shuffle=False)
     if (folder / "best.keras").is_file():  # EarlyStopping restores only when it fires; this is the best
         model.load_weights(folder / "best.keras")
     return model, last.history
+
+
+def fit_verbose(verbose: int, stream: Any = None) -> int:
+    """Keras ``verbose`` for ``fit``: a progress bar (1) becomes one line per epoch (2) off a terminal."""
+    stream = sys.stdout if stream is None else stream
+    is_tty = bool(getattr(stream, "isatty", lambda: False)())
+    return 2 if verbose == 1 and not is_tty else int(verbose)
 
 
 def train_supervised(config: SupervisedConfig, return_predictor: bool = False) -> Any:
