@@ -66,14 +66,26 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def min_build_rows(horizon: int = 5) -> tuple[int, str]:
-    """Fewest rows ``data build`` accepts for one asset at this label horizon, and what they are for."""
-    from tradelab.data.split import MIN_SPLIT_ROWS, default_purge_gap
+def min_build_rows(horizon: int = 5, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> tuple[int, str]:
+    """Fewest rows ``data build`` accepts for one asset (default fractions, this horizon), and what they are for.
+
+    The warm-up rows are dropped, then the rest is split by ``fractions`` after two purge gaps, and every
+    split needs ``MIN_SPLIT_ROWS`` rows: the smallest row count for which the build's own split succeeds.
+    """
+    from tradelab.data.split import MIN_SPLIT_ROWS, _positions_by_fraction, default_purge_gap
     from tradelab.features.technical import WARMUP_BARS
 
     gap = default_purge_gap(horizon)
-    return (WARMUP_BARS + 2 * gap + 3 * MIN_SPLIT_ROWS,
-            f"{WARMUP_BARS} warm-up bars, two purge gaps of {gap} and three splits of >= {MIN_SPLIT_ROWS}")
+
+    def fits(n: int) -> bool:
+        return n >= 2 * gap + 3 * MIN_SPLIT_ROWS and all(
+            b - a >= MIN_SPLIT_ROWS for a, b in _positions_by_fraction(n, fractions, gap))
+
+    n = 2 * gap + 3 * MIN_SPLIT_ROWS
+    while not fits(n):
+        n += 1
+    return (WARMUP_BARS + n, f"{WARMUP_BARS} warm-up bars, two purge gaps of {gap} and train/val/test splits "
+                             f"({'/'.join(f'{f:g}' for f in fractions)}) of >= {MIN_SPLIT_ROWS} rows each")
 
 
 def _check(args: argparse.Namespace) -> int:
