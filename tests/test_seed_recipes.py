@@ -25,7 +25,7 @@ from tradelab.errors import CheckpointError, ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_SAC = {"sac.hidden_dims": [32, 32], "sac.batch_size": 32, "sac.buffer_capacity": 4000, "env.window": 8}
-TINY_PPO = ["ppo.net_arch_pi=[32,32]", "ppo.net_arch_vf=[32,32]", "ppo.batch_size=64", "ppo.n_epochs=2",
+TINY_PPO = ["ppo.n_steps=64", "training.n_envs=2", "ppo.net_arch_pi=[32,32]", "ppo.net_arch_vf=[32,32]", "ppo.batch_size=64", "ppo.n_epochs=2",
             "training.checkpoint_freq=128", "training.eval_freq=128", "training.progress_bar=false",
             "env.window=10", "env.episode_lengths=[64]", "data.min_overlap=100"]
 

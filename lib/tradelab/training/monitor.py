@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import sys
 import time
 from pathlib import Path
@@ -142,6 +143,14 @@ def resource_callback(stats_path: str | Path | None = None, progress: bool = Fal
         def _on_step(self) -> bool:
             return True
 
+        def _logged(self) -> dict[str, float]:
+            return {k: float(v) for k, v in self.logger.name_to_value.items()
+                    if isinstance(v, numbers.Real) and not k.startswith("resources/")}
+
+        def _on_rollout_start(self) -> None:
+            # train/* of the update that just ran: an EvalCallback dump during the rollout would clear them
+            self._train = {k: v for k, v in self._logged().items() if k.startswith("train/")}
+
         def _on_rollout_end(self) -> None:
             sample = self.monitor.sample()
             steps = int(self.model.num_timesteps)
@@ -151,7 +160,7 @@ def resource_callback(stats_path: str | Path | None = None, progress: bool = Fal
                 self.samples[key].append(value)
                 if not math.isnan(value):
                     self.logger.record(f"resources/{key}", value)
-            logged = {k: v for k, v in self.logger.name_to_value.items() if isinstance(v, (int, float))}
+            logged = {**getattr(self, "_train", {}), **self._logged()}
             log.info("step %d: %s", steps, ", ".join(f"{k}={v:.4g}" for k, v in {**logged, **sample}.items()))
             if self._bar is not None:
                 self._bar.update(steps - self._last)
@@ -159,6 +168,9 @@ def resource_callback(stats_path: str | Path | None = None, progress: bool = Fal
             self._last = steps
 
         def _on_training_end(self) -> None:
+            last = {k: v for k, v in self._logged().items() if k.startswith("train/")}
+            if last:
+                log.info("end at step %d: %s", self.model.num_timesteps, ", ".join(f"{k}={v:.4g}" for k, v in last.items()))
             if self._bar is not None:
                 self._bar.update(int(self.model.num_timesteps) - self._last)
                 self._bar.close()
