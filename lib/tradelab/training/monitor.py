@@ -7,7 +7,8 @@ writes the samples to TensorBoard (``resources/*``), to its training stats and t
 bar's postfix:
 
 * Keras: :func:`keras_callback` adds ``cpu_percent``/``rss_mb``/``gpu_mem_mb`` to each epoch's logs
-  (so to ``history.json``, the epoch line and Keras' TensorBoard callback);
+  (the epoch line, Keras' TensorBoard callback) and writes them to ``resources.json`` of the run
+  (not to ``history.json``: a seeded run's history repeats exactly, resource use does not);
 * SAC: ``KaggleTrainer`` samples once per episode (``stats["episodes"]``);
 * PPO and the curriculum: :func:`resource_callback` (SB3) records them every rollout, drives the
   progress bar and writes ``logs/resources.json``.
@@ -98,17 +99,29 @@ def format_postfix(sample: dict[str, float]) -> dict[str, str]:
     return out
 
 
-def keras_callback() -> Any:
-    """Keras callback: adds a resource sample to every epoch's ``logs`` (history, epoch line, TensorBoard)."""
+def keras_callback(stats_path: str | Path | None = None) -> Any:
+    """Keras callback: adds a resource sample to every epoch's ``logs`` (epoch line, TensorBoard, later
+    callbacks) and, at the end of training, writes all samples to ``stats_path`` (JSON) when given."""
     import keras
 
     class ResourceMonitorCallback(keras.callbacks.Callback):
         def on_train_begin(self, logs: dict | None = None) -> None:
             self.monitor = ResourceMonitor()
+            self.samples: dict[str, list[float]] = {"epoch": [], **{k: [] for k in RESOURCE_KEYS}}
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            sample = self.monitor.sample()
+            self.samples["epoch"].append(epoch + 1)
+            for key, value in sample.items():
+                self.samples[key].append(value)
             if logs is not None:
-                logs.update({k: v for k, v in self.monitor.sample().items() if not math.isnan(v)})
+                logs.update({k: v for k, v in sample.items() if not math.isnan(v)})
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            if stats_path is not None:
+                from tradelab.utils import atomic_write_json
+
+                atomic_write_json(stats_path, self.samples)
 
     return ResourceMonitorCallback()
 

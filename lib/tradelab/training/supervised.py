@@ -275,7 +275,9 @@ def _fit(cfg: SupervisedConfig, run_dir: Path, loader: Any, data: Any) -> tuple[
                   initial_epoch=start, callbacks=callbacks, verbose=fit_verbose(tp.verbose), shuffle=False)
     if (folder / "best.keras").is_file():  # EarlyStopping restores only when it fires; this is the best
         model.load_weights(folder / "best.keras")
-    return model, last.history
+    from tradelab.training.monitor import RESOURCE_KEYS  # measured, not learned: resources.json, not history
+
+    return model, {k: v for k, v in last.history.items() if k not in RESOURCE_KEYS}
 
 
 def fit_verbose(verbose: int, stream: Any = None) -> int:
