@@ -7,7 +7,6 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from test_ppo_train import TINY, write_assets
 
 wandb = pytest.importorskip("wandb", reason="wandb is an optional extra: pip install -e .[wandb]")
