@@ -193,10 +193,3 @@ def resource_callback(stats_path: str | Path | None = None, progress: bool = Fal
                 atomic_write_json(self.stats_path, self.samples)
 
     return ResourceCallback()
-
-
-def _wandb_log(values: dict[str, float], step: int) -> None:
-    """``wandb.log`` when a W&B run is active in this process (``training.wandb``); else nothing."""
-    wandb = sys.modules.get("wandb")
-    if wandb is not None and getattr(wandb, "run", None) is not None and values:
-        wandb.log(values, step=step)
