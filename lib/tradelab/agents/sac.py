@@ -35,9 +35,21 @@ from tradelab.config import ConfigBase
 from tradelab.errors import CheckpointError, ConfigError, DataError
 from tradelab.utils import resolve_device
 
-__all__ = ["SACConfig", "SACAgent", "FORMAT_VERSION", "AGENT_VARIANTS"]
+__all__ = ["SACConfig", "SACAgent", "FORMAT_VERSION", "AGENT_VARIANTS", "UNSCALED_LIMIT", "GYMNASIUM_LOOP"]
 
 FORMAT_VERSION = 1
+#: The train-fitted scaler clips every feature to +-5; an observation value beyond this is a raw feature
+#: (RSI 0..100, prices, volumes), i.e. the features were not passed through the agent's scaler.
+UNSCALED_LIMIT = 50.0
+GYMNASIUM_LOOP = (
+    "obs, info = env.reset()\n"
+    "done = False\n"
+    "while not done:\n"
+    "    action = agent.select_action(obs, evaluate=True)\n"
+    "    obs, reward, terminated, truncated, info = env.step(action)\n"
+    "    done = terminated or truncated\n"
+    "print(info['total_return'], info['sharpe_ratio'])"
+)
 AGENT_VARIANTS = {1: "sac", 2: "sac_aux", 3: "sac_regime"}
 _SHAPE_FIELDS = ("state_dim", "action_dim", "hidden_dims")
 
@@ -199,11 +211,19 @@ class SACAgent:
     def select_action(self, state: np.ndarray, evaluate: bool = False) -> np.ndarray:
         """Action(s) for ``state`` ((state_dim,) or (n, state_dim)); deterministic when ``evaluate``."""
         model = self._require_model()
+        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
+            raise DataError("select_action got (obs, info), the pair gymnasium's env.reset() returns; take the "
+                            "observation out of it. The working loop (step returns 5 values):\n" + GYMNASIUM_LOOP)
         obs = np.asarray(state, dtype=np.float32)
         if obs.shape[-1] != self.config.state_dim:
             raise DataError(
                 f"select_action: state has {obs.shape[-1]} values, the agent expects state_dim={self.config.state_dim}"
             )
+        if obs.size and float(np.nanmax(np.abs(obs))) > UNSCALED_LIMIT:
+            raise DataError(
+                f"select_action: the observation holds {float(np.nanmax(np.abs(obs))):.4g}, far outside the agent's "
+                f"scaled range (+-{UNSCALED_LIMIT:g}): the env was built from UNSCALED features. Build it with "
+                "env = agent.make_env(ohlcv) (or pass agent.prepare_features(ohlcv, features) to TradingEnvironment)")
         action, _ = model.predict(obs, deterministic=evaluate)
         return action
 
@@ -216,6 +236,32 @@ class SACAgent:
         from tradelab.agents.sac_data import prepare_features
 
         return prepare_features(ohlcv, features, self.spec)
+
+    def make_env(self, ohlcv: Any, features: Any = None, eval_mode: bool = True, config: Any = None) -> Any:
+        """A :class:`TradingEnvironment` that shows this agent what it saw in training.
+
+        :param ohlcv: canonical OHLCV bars (e.g. ``test_data['EURUSD']`` or a CSV via ``tradelab.data.load_file``).
+        :param features: UNSCALED features of those bars (the h5's stored ones); None computes them from
+            ``ohlcv`` (the first ``tradelab.features.WARMUP_BARS`` bars are then dropped).
+        :param eval_mode: one deterministic pass over all bars (True) or random training episodes.
+        :param config: a ``TradingEnvConfig``; None: the one saved in the checkpoint.
+        """
+        from tradelab.envs.config import TradingEnvConfig
+        from tradelab.envs.trading_env import TradingEnvironment
+
+        if features is None:
+            from tradelab.features import compute_features
+
+            features = compute_features(ohlcv).replace([np.inf, -np.inf], np.nan).dropna()
+            if len(features) < 2:
+                raise DataError(f"make_env: {len(ohlcv)} bars leave {len(features)} after the feature warm-up; "
+                                "give more bars or pass the stored features")
+            ohlcv = ohlcv.loc[features.index]
+        observed = self.prepare_features(ohlcv, features)
+        if config is None:
+            saved = dict(self.spec.get("env_config") or {})
+            config = TradingEnvConfig.from_dict(saved, "checkpoint env_config") if saved else TradingEnvConfig()
+        return TradingEnvironment(ohlcv, observed, config=config, eval_mode=eval_mode)
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:

@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            "problem, first offending row and fix, or print a summary.")
     check.add_argument("path", help="CSV or parquet file")
     check.add_argument("--asset", default=None, help="asset name used in messages")
+    check.add_argument("--horizon", type=int, default=5, help="label horizon the build would use (sets the minimum rows)")
     check.set_defaults(_data_main=_check)
     lst = sub.add_parser("list", help="list the embedded assets", formatter_class=fmt,
                          description="Embedded real OHLCV that needs no network.")
@@ -65,14 +66,41 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def min_build_rows(horizon: int = 5, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> tuple[int, str]:
+    """Fewest rows ``data build`` accepts for one asset (default fractions, this horizon), and what they are for.
+
+    The warm-up rows are dropped, then the rest is split by ``fractions`` after two purge gaps, and every
+    split needs ``MIN_SPLIT_ROWS`` rows: the smallest row count for which the build's own split succeeds.
+    """
+    from tradelab.data.split import MIN_SPLIT_ROWS, _positions_by_fraction, default_purge_gap
+    from tradelab.features.technical import WARMUP_BARS
+
+    gap = default_purge_gap(horizon)
+
+    def fits(n: int) -> bool:
+        return n >= 2 * gap + 3 * MIN_SPLIT_ROWS and all(
+            b - a >= MIN_SPLIT_ROWS for a, b in _positions_by_fraction(n, fractions, gap))
+
+    n = 2 * gap + 3 * MIN_SPLIT_ROWS
+    while not fits(n):
+        n += 1
+    return (WARMUP_BARS + n, f"{WARMUP_BARS} warm-up bars, two purge gaps of {gap} and train/val/test splits "
+                             f"({'/'.join(f'{f:g}' for f in fractions)}) of >= {MIN_SPLIT_ROWS} rows each")
+
+
 def _check(args: argparse.Namespace) -> int:
     from tradelab.data.calendar import infer_frequency
     from tradelab.data.sources import load_file
+    from tradelab.data.validate import require_rows
 
     frame = load_file(args.path, asset=args.asset)
+    needed, why = min_build_rows(args.horizon)
+    # The same rule `data build` applies: a file that passes here also builds.
+    require_rows(len(frame), needed, f"{args.path}", f"the default build ({why}, horizon {args.horizon})")
     info = {
         "path": args.path,
         "rows": len(frame),
+        "min_rows_for_build": needed,
         "start": frame.index[0].isoformat(),
         "end": frame.index[-1].isoformat(),
         "frequency": infer_frequency(frame.index) if len(frame) >= 3 else "unknown",

@@ -75,10 +75,13 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from tradelab.training.model_paths import resolve_model_path
     from tradelab.training.ppo import PPOV3Config, run_experiment
 
     cfg = PPOV3Config.from_yaml(args.config, **overrides_from_args(args))
-    result = run_experiment(cfg, load_from=args.load_model, test=not args.skip_test)
+    out = Path(cfg.output_dir)  # like PPO.load: "x" finds x.zip; also relative to the run's (models/) folder
+    load_from = resolve_model_path(args.load_model, [out, out / "models"]) if args.load_model else None
+    result = run_experiment(cfg, load_from=load_from, test=not args.skip_test)
     print(f"final model: {result['final_model']}  validation Sharpe: {result['validation'].get('sharpe_ratio')}")
     print(f"metrics: {Path(cfg.output_dir) / 'metrics.json'}")
     return 0

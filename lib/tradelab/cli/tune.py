@@ -40,13 +40,15 @@ def main(args: argparse.Namespace) -> int:
 
     from tradelab.config import parse_sets
     from tradelab.training.curriculum import load_curriculum, predecessor, stage_ppo_config
+    from tradelab.training.model_paths import resolve_model_path
     from tradelab.training.tuning import tune
     from tradelab.utils import atomic_write_json
 
     cur = load_curriculum(args.config)
     stage = cur.get(args.stage)
     out = Path(args.output_dir or cur.output_dir)
-    load_from = args.load_model or predecessor(out, args.stage, args.force)
+    load_from = (resolve_model_path(args.load_model, [out, out / "models"]) if args.load_model
+                 else predecessor(out, args.stage, args.force))
     cfg = stage_ppo_config(cur, args.stage, parse_sets(args.set), None, args.n_envs, args.seed)
     name = args.study or f"ploutos_stage{args.stage}"
     result = tune(cfg, stage.search, n_trials=args.n_trials, storage=args.storage, study_name=name,

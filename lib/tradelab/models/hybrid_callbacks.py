@@ -65,9 +65,12 @@ def make_callbacks(
     """(callbacks, the last-checkpoint callback whose ``.history`` spans resumed epochs too)."""
     import keras
 
+    from tradelab.training.monitor import keras_callback
+
     folder.mkdir(parents=True, exist_ok=True)
     last = _last_checkpoint(folder, history or {})
     callbacks = [
+        keras_callback(folder.parent / "resources.json"),  # first: later callbacks see its CPU/RSS/GPU sample
         keras.callbacks.ModelCheckpoint(folder / "best.keras", monitor=monitor, mode=mode, save_best_only=True,
                                         initial_value_threshold=best_so_far((history or {}).get(monitor, []), mode, monitor)),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True),

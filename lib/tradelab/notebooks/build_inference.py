@@ -62,6 +62,34 @@ actions.plot(ax=ax2, title="agent action and position")
 plt.tight_layout()""",
     """for png in sorted(out.glob("*.png")):
     display(Image(filename=str(png)))""",
+    """## Step through the env yourself (gymnasium's form)
+
+`agent.make_env(ohlcv, features)` scales the features with the scaler the checkpoint carries (a
+`TradingEnvironment` built from unscaled features is refused by `select_action`). gymnasium's
+`reset()` returns `(obs, info)` and `step()` five values; the seed guide's `state = env.reset()` /
+`state, reward, done, info = env.step(action)` loop stops with a message showing this form.""",
+    """from tradelab import SACAgent
+from tradelab.data.store import read_processed_h5
+
+agent = SACAgent.from_checkpoint(checkpoint, device="cpu")
+if csv_path:
+    from tradelab.data import load_file
+
+    env = agent.make_env(load_file(csv_path, asset=asset))  # features computed from the bars
+else:
+    store = read_processed_h5(h5_path)
+    name = store.resolve_asset(asset or ckpt.get("asset")) or store.assets[0]
+    bars = store.frame(split, name).iloc[-300 if smoke else 0:]
+    env = agent.make_env(bars, store.features(split, name).loc[bars.index])
+
+obs, info = env.reset()
+done, total_reward = False, 0.0
+while not done:
+    action = agent.select_action(obs, evaluate=True)
+    obs, reward, terminated, truncated, info = env.step(action)
+    total_reward += reward
+    done = terminated or truncated
+print(f"total return {info['total_return']:.4f}, Sharpe {info['sharpe_ratio']:.3f}, reward {total_reward:.3f}")""",
 ]
 
 

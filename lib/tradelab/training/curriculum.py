@@ -1,8 +1,13 @@
 """The Ploutos 3-stage curriculum: PPO V3 trained stage by stage, each from the last one's weights.
 
 ``run_stage(curriculum, N, output_dir)`` loads stage N-1's final model (refusing one whose gate
-failed unless ``force``), optionally tunes it with Optuna on the validation split, trains, gates
-on the validation Sharpe, and only then backtests the test split beside the baselines.
+failed unless ``force``), optionally tunes it with Optuna, trains, gates on the validation Sharpe,
+and only then backtests the test split beside the baselines.
+
+Honest gate: the validation split is cut in two, in time, with a purge gap between the parts
+(:func:`split_validation`). Optuna and the best-checkpoint choice see only the first (tuning)
+part; the gate scores the final model on the second (gate) part, which nothing else has scored.
+The report gives both Sharpe ratios (``gate.tune_sharpe``, ``gate.val_sharpe``).
 
 Layout under ``output_dir``::
 
@@ -12,10 +17,12 @@ Layout under ``output_dir``::
     models/stage{N}_final.zip (+ .scalers.json, .config.json)
     stage{N}_report.json                                gate, validation, test vs baselines
     stage{N}_test/                                      metrics.json, equity.csv, plots
+    logs/curriculum.log  logs/training_v3.log  logs/resources.json   run logs, CPU/RSS/GPU samples
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +32,10 @@ from tradelab.config import CONFIG_DIR, ConfigBase, load_yaml, set_dotted
 from tradelab.errors import CheckpointError, ConfigError
 from tradelab.training.tuning import SearchSpace
 
-__all__ = ["StageConfig", "CurriculumConfig", "stage_paths", "smoke_curriculum", "load_curriculum", "stage_ppo_config", "run_stage", "run_seeds", "main"]
+__all__ = ["StageConfig", "CurriculumConfig", "stage_paths", "smoke_curriculum", "load_curriculum", "stage_ppo_config",
+           "split_validation", "run_stage", "run_seeds", "main"]
+
+log = logging.getLogger("tradelab.curriculum")
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,11 @@ class CurriculumConfig(ConfigBase):
     """intermediate validation evaluations per trial (median pruner)"""
     output_dir: str = "outputs/curriculum"
     """curriculum folder"""
+    gate_fraction: float = 0.5
+    """share of the validation bars (the latest) kept for the gate; Optuna and best-checkpoint use the rest"""
+    gate_purge_gap: int | None = None
+    """bars dropped between the tuning and gate parts of validation; None: env.window (no gate
+    observation then holds a bar the tuning part scored)"""
     config_dir: str = ""
     """folder of the YAML this was read from (set by load_curriculum)"""
 
@@ -79,6 +94,11 @@ class CurriculumConfig(ConfigBase):
         numbers = [s.stage for s in self.stages]
         if not numbers or numbers != list(range(1, len(numbers) + 1)):
             raise ConfigError(f"stages must be numbered 1..N in order, got {numbers}")
+        if not 0 < self.gate_fraction < 1:
+            raise ConfigError(f"gate_fraction = {self.gate_fraction} must be in (0, 1): part of validation is "
+                              "for tuning, the rest for the gate")
+        if self.gate_purge_gap is not None and self.gate_purge_gap < 0:
+            raise ConfigError(f"gate_purge_gap = {self.gate_purge_gap} must be >= 0 (or null for env.window)")
 
     def get(self, n: int) -> StageConfig:
         if not 1 <= n <= len(self.stages):
@@ -175,6 +195,43 @@ def predecessor(output_dir: str | Path, n: int, force: bool = False) -> Path | N
     return prev["final"]
 
 
+def _resolve_load_model(load_model: str | Path, out: Path) -> Path:
+    """``--load-model`` as seed 004 writes it (``models/stage1_final``): also relative to the curriculum folder."""
+    from tradelab.training.model_paths import resolve_model_path
+
+    return resolve_model_path(load_model, [out, out / "models"])
+
+
+def split_validation(prepared: Any, gate_fraction: float, purge_gap: int, min_bars: int) -> tuple[Any, Any, dict]:
+    """(data whose "val" is the tuning part, the gate part, bar ranges): validation cut in time.
+
+    The gate part is the latest ``gate_fraction`` of the validation bars; ``purge_gap`` bars before it
+    are dropped; the tuning part is what comes earlier. Each part needs ``min_bars`` bars.
+    """
+    from dataclasses import replace as dc_replace
+
+    from tradelab.training.multiasset import SplitData
+
+    val = prepared.split("val")
+    index = next(iter(val.ohlcv.values())).index
+    n = len(index)
+    n_gate = int(round(n * gate_fraction))
+    n_tune = n - n_gate - purge_gap
+    if min(n_gate, n_tune) < min_bars:
+        raise ConfigError(f"validation has {n} bars: too few to keep {gate_fraction:.0%} for the gate, a purge gap "
+                          f"of {purge_gap} and >= {min_bars} bars in each part; use longer data, a larger "
+                          "validation fraction, or a lower gate_fraction / gate_purge_gap")
+
+    def part(rows: slice) -> Any:
+        return SplitData(ohlcv={a: f.iloc[rows] for a, f in val.ohlcv.items()},
+                         features={a: f.iloc[rows] for a, f in val.features.items()})
+
+    tune_part, gate_part = part(slice(0, n_tune)), part(slice(n - n_gate, n))
+    ranges = {"tune": [str(index[0]), str(index[n_tune - 1]), n_tune],
+              "gate": [str(index[n - n_gate]), str(index[-1]), n_gate], "purge_gap": purge_gap}
+    return dc_replace(prepared, splits={**prepared.splits, "val": tune_part}), gate_part, ranges
+
+
 def _tune_stage(cur: CurriculumConfig, stage: StageConfig, cfg: Any, paths: dict, prepared: Any,
                 load_from: Path | None, n_trials: int | None, storage: str | None) -> dict[str, Any]:
     from tradelab.training.tuning import tune
@@ -188,7 +245,24 @@ def _tune_stage(cur: CurriculumConfig, stage: StageConfig, cfg: Any, paths: dict
     return result
 
 
-def run_stage(
+def run_stage(cur: CurriculumConfig, n: int, output_dir: str | Path | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Run curriculum stage ``n`` and write ``stage{n}_report.json``; returns the report.
+
+    Options as :func:`_run_stage`. The stage's log lines go to ``logs/curriculum.log`` of the folder.
+    """
+    from tradelab.training.runlog import start_run_log, stop_run_log
+
+    handler = start_run_log(Path(output_dir or cur.output_dir) / "logs" / "curriculum.log")
+    try:
+        return _run_stage(cur, n, output_dir, **kwargs)
+    except Exception as exc:
+        log.error("stage %d stopped: %s: %s", n, type(exc).__name__, exc)
+        raise
+    finally:
+        stop_run_log(handler)
+
+
+def _run_stage(
     cur: CurriculumConfig,
     n: int,
     output_dir: str | Path | None = None,
@@ -202,19 +276,24 @@ def run_stage(
     force: bool = False,
     ppo_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run curriculum stage ``n`` and write ``stage{n}_report.json``; returns the report."""
+    """Stage ``n``: load, tune (optional), train, gate, test; see :func:`run_stage`."""
     from tradelab.training.multiasset import prepare_data
-    from tradelab.training.ppo import RunLayout, evaluate_test, params_sha256, train_ppo
+    from tradelab.training.ppo import RunLayout, evaluate_split, evaluate_test, params_sha256, train_ppo
     from tradelab.training.tuning import apply_params
     from tradelab.utils import atomic_write_json, run_metadata
 
     stage = cur.get(n)
     out = Path(output_dir or cur.output_dir)
     paths = stage_paths(out, n)
-    load_from = Path(load_model) if load_model else predecessor(out, n, force)
+    load_from = _resolve_load_model(load_model, out) if load_model else predecessor(out, n, force)
     cfg = stage_ppo_config(cur, n, ppo_overrides, timesteps, n_envs, seed)
     d = cfg.data
     prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
+    window = int(cfg.env.get("window", 5))
+    gap = window if cur.gate_purge_gap is None else cur.gate_purge_gap
+    prepared, gate_split, val_ranges = split_validation(prepared, cur.gate_fraction, gap, min_bars=window + 2)
+    log.info("stage %d (%s): assets %s, from %s; validation tune %s, gate %s", n, stage.name, list(stage.assets),
+             load_from or "a fresh network", val_ranges["tune"], val_ranges["gate"])
     tuned = None
     if auto_optimize:
         tuned = _tune_stage(cur, stage, cfg, paths, prepared, load_from, n_trials, storage)
@@ -222,17 +301,23 @@ def run_stage(
     layout = RunLayout(root=out, checkpoint_dir=paths["dir"], prefix=f"ploutos_stage{n}", best_dir=paths["dir"],
                        final_path=paths["final"], tensorboard_dir=paths["tensorboard"])
     result = train_ppo(cfg, layout, prepared, load_from=load_from)
-    val_sharpe = float(result["val"].get("sharpe_ratio", float("nan")))
-    gate = {"metric": "validation sharpe_ratio", "val_sharpe": val_sharpe, "target": stage.sharpe_target,
-            "passed": bool(val_sharpe >= stage.sharpe_target) and not result["stopped_early"]}
-    if result["stopped_early"]:  # max_runtime: no gate, no test until the stage is finished with --resume
+    stopped = bool(result["stopped_early"])
+    gate_val = {} if stopped else evaluate_split(result["model"], cfg, gate_split)  # bars nothing else scored
+    tune_sharpe = float(result["val"].get("sharpe_ratio", float("nan")))
+    val_sharpe = float(gate_val.get("sharpe_ratio", float("nan")))
+    gate = {"metric": "sharpe_ratio on the gate part of validation (never scored by Optuna or checkpoint choice)",
+            "val_sharpe": val_sharpe, "tune_sharpe": tune_sharpe, "target": stage.sharpe_target,
+            "passed": bool(val_sharpe >= stage.sharpe_target) and not stopped, "validation_parts": val_ranges}
+    if stopped:  # max_runtime: no gate, no test until the stage is finished with --resume
         gate["note"] = "stopped at training.max_runtime; rerun the stage with --resume to finish it"
+    log.info("stage %d gate: Sharpe %.4g on the gate part (tuning part %.4g) vs target %s -> %s", n, val_sharpe,
+             tune_sharpe, stage.sharpe_target, "PASSED" if gate["passed"] else "FAILED")
     # The test split is read here, once, after training, tuning and the gate are settled.
     test = None if result["stopped_early"] else evaluate_test(result["model"], cfg, prepared.load("test"),
                                                              paths["test"], name=f"ploutos_stage{n}")
     report = {
         "stage": n, "name": stage.name, "assets": list(stage.assets), "seed": seed, "gate": gate,
-        "validation": result["val"], "test": test, "loaded_from": str(load_from or ""),
+        "validation": result["val"], "validation_gate": gate_val, "test": test, "loaded_from": str(load_from or ""),
         "start_weights_sha256": result["start_weights_sha256"],
         "final_weights_sha256": params_sha256(result["model"]),
         "final_model": result["final_model"], "best_model": result["best_model"],
@@ -259,7 +344,8 @@ def run_seeds(cur: CurriculumConfig, n: int, seeds: list[int], output_dir: str |
     out = Path(output_dir or cur.output_dir)
     reports = [run_stage(cur, n, out / f"seed{s}", seed=s, **kwargs) for s in seeds]
     summary: dict[str, Any] = {"stage": n, "seeds": list(seeds), "gates": [r["gate"]["passed"] for r in reports]}
-    for part, getter in (("validation", lambda r: r["validation"]), ("test", _agent_test)):
+    for part, getter in (("validation", lambda r: r["validation"]),
+                         ("validation_gate", lambda r: r.get("validation_gate", {})), ("test", _agent_test)):
         for key in ("sharpe_ratio", "total_return", "max_drawdown"):
             values = np.array([float(getter(r).get(key, np.nan)) for r in reports], dtype=float)
             summary[f"{part}_{key}_mean"] = float(np.nanmean(values)) if np.isfinite(values).any() else None

@@ -9,6 +9,7 @@ the validation metrics. The test split is only read by :func:`evaluate_test`.
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 VEC_KINDS = ("batched", "dummy", "subproc")
+log = logging.getLogger("tradelab.ppo")
 
 #: Tiny budget for smoke runs (tests, notebooks' ``smoke=True``, ``make demo``): same code, small net.
 SMOKE_OVERRIDES: dict[str, Any] = {
@@ -297,6 +299,11 @@ def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path,
                                                 history=getattr(split, "history", None))
 
 
+def _find(callbacks: list, cls_name: str) -> Any:
+    """The first callback of class ``cls_name`` (the list's order is not part of its contract)."""
+    return next(c for c in callbacks if type(c).__name__ == cls_name)
+
+
 def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, extra: list) -> list:
     from tradelab.training.callbacks import (
         AtomicCheckpointCallback,
@@ -304,10 +311,12 @@ def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, 
         ResumableEvalCallback,
         TradingMetricsCallback,
     )
+    from tradelab.training.monitor import resource_callback
     from tradelab.utils.runtime import parse_max_runtime
 
     t = cfg.training
     return [
+        resource_callback(layout.root / "logs" / "resources.json", progress=t.progress_bar, desc=layout.prefix),
         AtomicCheckpointCallback(max(t.checkpoint_freq // n_envs, 1), str(layout.checkpoint_dir), layout.prefix),
         ResumableEvalCallback(eval_env, best_model_save_path=str(layout.best_dir),
                               log_path=str(layout.best_dir / "eval"), eval_freq=max(t.eval_freq // n_envs, 1),
@@ -433,12 +442,14 @@ def train_ppo(
 def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from: str | Path | None,
                   extra_callbacks: list | None) -> dict[str, Any]:
     from tradelab.training.multiasset import save_scalers
+    from tradelab.training.runlog import start_run_log, stop_run_log
     from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
 
     t = cfg.training
     set_threads(t.threads)
     seed_everything(t.seed)
     resume_from = _prepare_folder(cfg, layout, run_identity(cfg, layout, prepared))
+    log_handler = start_run_log(layout.root / "logs" / "training_v3.log")  # the seed's log file name
     env = make_train_env(cfg, prepared.split("train"))
     eval_env = make_eval_env(cfg, prepared.split("val"))
     tb = str(layout.tensorboard_dir) if t.tensorboard else None
@@ -449,15 +460,18 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
     callbacks = _callbacks(cfg, layout, eval_env, env.num_envs, list(extra_callbacks or []))
     if resume_from:
         model.set_random_seed(t.seed + done_steps)
-        prev = callbacks[1].restore(done_steps)
+        prev = _find(callbacks, "ResumableEvalCallback").restore(done_steps)
         print(f"resumed from {resume_from} at step {done_steps}; best eval reward so far "
               f"{prev['best_mean_reward']:.4g} (step {prev['best_timestep']}), {len(prev['timesteps'])} evaluations kept")
     run = _start_wandb(cfg, layout.root)
+    log.info("%s: %d steps on %s, %d envs, from %s", layout.prefix, t.total_timesteps, prepared.assets,
+             env.num_envs, resume_from or load_from or "a fresh network")
     warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
     try:
         if done_steps < t.total_timesteps:
+            # progress bar: the resource callback's (it shows CPU/RSS/GPU as postfix)
             model.learn(total_timesteps=t.total_timesteps - done_steps, callback=callbacks,
-                        progress_bar=t.progress_bar, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+                        progress_bar=False, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
         else:
             print(f"{resume_from.name} already has {done_steps} >= training.total_timesteps={t.total_timesteps} "
                   "steps: nothing to train (raise --total-timesteps to continue)")
@@ -465,7 +479,8 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
         env.close()
         if run is not None:
             run.finish()
-    stopped = bool(callbacks[3].stopped)
+        stop_run_log(log_handler)
+    stopped = bool(_find(callbacks, "MaxRuntimeCallback").stopped)
     if stopped:
         ckpt = layout.checkpoint_dir / f"{layout.prefix}_{model.num_timesteps}_steps.zip"
         save_model_atomic(model, ckpt)
@@ -479,7 +494,7 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
     return {"model": model, "final_model": str(layout.final_path), "start_weights_sha256": start_sha,
             "best_model": str(layout.best_dir / "best_model.zip"), "val": val, "resumed_from": str(resume_from or ""),
             "loaded_from": str(load_from or ""), "num_timesteps": int(model.num_timesteps),
-            "stopped_early": stopped, "best_eval_reward": float(callbacks[1].best_mean_reward)}
+            "stopped_early": stopped, "best_eval_reward": float(_find(callbacks, "ResumableEvalCallback").best_mean_reward)}
 
 
 def params_sha256(model: Any) -> str:

@@ -6,7 +6,8 @@ at the end (best agent vs buy-and-hold / flat / SMA at 0/1/2× costs). Output la
 
     output_dir/agent_{id}_best.pt  agent_{id}_final.pt  config.json  metrics.json  equity.csv  *.png
     output_dir/checkpoints/agent_{id}_ep{N}.pt  metrics_ep{N}.json  agent_{id}_ep{N}.buffer.pt (latest only)
-    output_dir/logs/training_stats.json  training_stats.npz
+    output_dir/logs/training_stats.json  training_stats.npz  training.log
+    output_dir/tensorboard/  (train/*, eval/*, resources/*: CPU %, RSS, GPU memory per episode)
     output_dir/plots/training_rewards.png  training_actor_loss.png  training_alpha.png
 
 Each episode is one SB3 ``learn`` call of ``episode_length`` steps after reseeding everything
@@ -15,6 +16,8 @@ with ``seed * 100_003 + episode``: a resumed run therefore repeats the uninterru
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -29,9 +32,17 @@ from tradelab.envs.config import TradingEnvConfig
 from tradelab.errors import CheckpointError, ConfigError
 from tradelab.utils import atomic_write_bytes, atomic_write_json, run_metadata, seed_everything, set_threads
 
-__all__ = ["SMOKE_OVERRIDES", "SACTrainingConfig", "KaggleTrainer", "EpisodeStatsCallback", "find_latest_checkpoint"]
+__all__ = ["SMOKE_OVERRIDES", "SACTrainingConfig", "KaggleTrainer", "EpisodeStatsCallback", "find_latest_checkpoint",
+           "default_paths"]
 
 DEFAULT_CONFIG = CONFIG_DIR / "sac.yaml"
+log = logging.getLogger("tradelab.sac")
+#: Flat keys of ``logs/training_stats.json`` the seed guide's plotting snippet reads → (section, key).
+FLAT_STATS_KEYS = {
+    "episode_rewards": ("episodes", "reward"), "actor_losses": ("episodes", "actor_loss"),
+    "critic_losses": ("episodes", "critic_loss"), "alpha_values": ("episodes", "alpha"),
+    "eval_rewards": ("eval", "reward"), "eval_sharpe": ("eval", "sharpe_ratio"),
+}
 
 #: Dotted overrides for smoke runs (tests, demos): tiny networks and buffers, real code paths.
 SMOKE_OVERRIDES: dict[str, Any] = {
@@ -92,6 +103,19 @@ def find_latest_checkpoint(where: str | Path, agent_id: int | None = None) -> Pa
     return max(ranked)[1]
 
 
+def default_paths() -> tuple[Path, Path]:
+    """The seed guide's defaults: on Kaggle the first ``processed_data.h5`` under ``/kaggle/input`` and
+    ``/kaggle/working``; elsewhere ``data/processed/processed_data.h5`` and ``outputs/sac``.
+
+    ``TRADELAB_KAGGLE_ROOT`` (default ``/kaggle``) moves the Kaggle root, as the kernel bootstrap does.
+    """
+    root = Path(os.environ.get("TRADELAB_KAGGLE_ROOT", "/kaggle"))
+    if (root / "input").is_dir():
+        found = sorted((root / "input").rglob("processed_data.h5"))
+        return (found[0] if found else root / "input" / "processed_data.h5"), root / "working"
+    return Path("data/processed/processed_data.h5"), Path("outputs/sac")
+
+
 class EpisodeStatsCallback:
     """SB3 callback factory: sums rewards and keeps the last ``info`` of the running episode."""
 
@@ -132,8 +156,8 @@ def evaluate_policy_on(agent: SACAgent, env: Any) -> dict[str, float]:
 class KaggleTrainer:
     """The seed guide's trainer (see module docstring for files written).
 
-    :param h5_path: ``processed_data.h5``.
-    :param output_dir: run folder (created).
+    :param h5_path: ``processed_data.h5``; None: see :func:`default_paths`.
+    :param output_dir: run folder (created); None: see :func:`default_paths`.
     :param num_episodes: total episodes (a resumed run continues up to this number).
     :param eval_frequency: evaluate on val every this many episodes (and after the last).
     :param checkpoint_frequency: periodic checkpoint every this many episodes.
@@ -153,8 +177,8 @@ class KaggleTrainer:
 
     def __init__(
         self,
-        h5_path: str | Path,
-        output_dir: str | Path,
+        h5_path: str | Path | None = None,
+        output_dir: str | Path | None = None,
         num_episodes: int = 100,
         eval_frequency: int = 10,
         checkpoint_frequency: int = 5,
@@ -184,7 +208,9 @@ class KaggleTrainer:
         if warmup_steps is not None:
             sac_changes["warmup_steps"] = int(warmup_steps)
         self.config = config.replace(sac={**config.sac.to_dict(), **sac_changes})
-        self.h5_path, self.output_dir = Path(h5_path), Path(output_dir)
+        default_h5, default_out = default_paths()
+        self.h5_path = Path(h5_path) if h5_path is not None else default_h5
+        self.output_dir = Path(output_dir) if output_dir is not None else default_out
         self.num_episodes, self.eval_frequency = int(num_episodes), int(eval_frequency)
         self.checkpoint_frequency, self.agent_id = int(checkpoint_frequency), int(agent_id)
         self.asset, self.resume_from, self.progress = asset, resume_from, progress
@@ -263,9 +289,11 @@ class KaggleTrainer:
 
     @staticmethod
     def _new_stats() -> dict[str, Any]:
-        keys = ("episode", "reward", "actor_loss", "critic_loss", "alpha", "aux_loss", "steps", "wall_s")
+        from tradelab.training.monitor import RESOURCE_KEYS
+
+        keys = ("episode", "reward", "actor_loss", "critic_loss", "alpha", "aux_loss", "steps", "wall_s", *RESOURCE_KEYS)
         return {"episodes": {k: [] for k in keys}, "eval": {"episode": [], "sharpe_ratio": [], "total_return": [],
-                                                               "max_drawdown": [], "n_trades": []},
+                                                               "max_drawdown": [], "n_trades": [], "reward": []},
                 "best_val_sharpe": None, "best_episode": None}
 
     # -- training ---------------------------------------------------------------------------------
@@ -280,31 +308,36 @@ class KaggleTrainer:
         budget = parse_max_runtime(self.config.max_runtime)
         self._setup()
         with run_lock(self.output_dir, "SAC run"):
-            resume_path = self._start_point()
-            start = self._resume(resume_path) if resume_path else 0
-            if not resume_path:
-                self.stats = self._new_stats()
-            self._disk_best = self._best_on_disk()
-            atomic_write_json(self.output_dir / "config.json", self._run_info())
-            bar = tqdm(range(start + 1, self.num_episodes + 1), desc=f"SAC agent {self.agent_id}",
-                       unit="ep", disable=not self.progress, initial=start, total=self.num_episodes)
-            stopped = False
-            for episode in bar:
-                row = self._train_episode(episode)
-                if episode % self.eval_frequency == 0 or episode == self.num_episodes:
-                    row |= self._evaluate(episode)
-                if episode % self.checkpoint_frequency == 0:
-                    self._checkpoint(episode)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k in ("reward", "alpha", "val_sharpe")})
-                if budget is not None and episode < self.num_episodes and time.monotonic() - t0 >= budget:
-                    if episode % self.checkpoint_frequency:
+            self._start_monitoring()
+            try:
+                resume_path = self._start_point()
+                start = self._resume(resume_path) if resume_path else 0
+                if not resume_path:
+                    self.stats = self._new_stats()
+                self._disk_best = self._best_on_disk()
+                atomic_write_json(self.output_dir / "config.json", self._run_info())
+                bar = tqdm(range(start + 1, self.num_episodes + 1), desc=f"SAC agent {self.agent_id}",
+                           unit="ep", disable=not self.progress, initial=start, total=self.num_episodes)
+                stopped = False
+                for episode in bar:
+                    row = self._train_episode(episode)
+                    if episode % self.eval_frequency == 0 or episode == self.num_episodes:
+                        row |= self._evaluate(episode)
+                    if episode % self.checkpoint_frequency == 0:
                         self._checkpoint(episode)
-                    print(f"max_runtime ({self.config.max_runtime}) reached after episode {episode} of "
-                          f"{self.num_episodes}: checkpoint written; run again (same output_dir) to continue")
-                    stopped = True
-                    break
-            bar.close()
-            return self._finish(stopped)
+                    bar.set_postfix({**{k: f"{v:.3g}" for k, v in row.items()
+                                        if k in ("reward", "alpha", "val_sharpe")}, **self._postfix(row)})
+                    if budget is not None and episode < self.num_episodes and time.monotonic() - t0 >= budget:
+                        if episode % self.checkpoint_frequency:
+                            self._checkpoint(episode)
+                        print(f"max_runtime ({self.config.max_runtime}) reached after episode {episode} of "
+                              f"{self.num_episodes}: checkpoint written; run again (same output_dir) to continue")
+                        stopped = True
+                        break
+                bar.close()
+                return self._finish(stopped)
+            finally:
+                self._stop_monitoring()
 
     def _train_episode(self, episode: int) -> dict[str, float]:
         agent, model = self.agent, self.agent.model
@@ -317,17 +350,20 @@ class KaggleTrainer:
         losses = model.pop_losses()
         agent.episodes_done = episode
         row = {"episode": episode, "reward": callback.reward, "steps": callback.steps, "wall_s": wall,
-               **{k: losses.get(k, float("nan")) for k in ("actor_loss", "critic_loss", "alpha", "aux_loss")}}
+               **{k: losses.get(k, float("nan")) for k in ("actor_loss", "critic_loss", "alpha", "aux_loss")},
+               **self._monitor.sample()}
         for key, values in self.stats["episodes"].items():
             values.append(float(row[key]))
+        self._log_scalars("train", row, episode)
         return row
 
     def _evaluate(self, episode: int) -> dict[str, float]:
         metrics = evaluate_policy_on(self.agent, self.val_env)
         ev = self.stats["eval"]
         ev["episode"].append(episode)
-        for key in ("sharpe_ratio", "total_return", "max_drawdown", "n_trades"):
-            ev[key].append(float(metrics.get(key, float("nan"))))
+        for key in ("sharpe_ratio", "total_return", "max_drawdown", "n_trades", "reward"):
+            ev.setdefault(key, []).append(float(metrics.get(key, float("nan"))))
+        self._log_scalars("eval", metrics, episode)
         sharpe = float(metrics.get("sharpe_ratio", float("nan")))
         best = self.stats["best_val_sharpe"]
         if np.isfinite(sharpe) and (best is None or sharpe > best):
@@ -413,6 +449,7 @@ class KaggleTrainer:
         if keep:
             self.agent.save_replay_buffer(path.with_suffix(".buffer.pt"))
         self.agent.save(path, extra=self._extra())  # after the buffer: a .pt present means its buffer is too
+        self._write_stats()  # the seed's monitoring snippet reads it while the run goes on
         if keep:  # only now drop older buffers, so a kill at any point leaves a complete (.pt, buffer) pair
             old = sorted(folder.glob(f"agent_{self.agent_id}_ep*.buffer.pt"),
                          key=lambda p: int(p.name.split("_ep")[1].split(".")[0]))
@@ -433,7 +470,7 @@ class KaggleTrainer:
             self.agent.save(out / f"agent_{self.agent_id}_final.pt", extra=self._extra())
             if not best_path.is_file():  # no finite val Sharpe ever: the final agent stands in
                 self.agent.save(best_path, extra=self._extra())
-        atomic_write_json(out / "logs" / "training_stats.json", self.stats)
+        self._write_stats()
         _write_npz(out / "logs" / "training_stats.npz", self.stats)
         self.stats["plots"] = [str(p) for p in plot_training(self.stats, out / "plots")]
         report = self._test_report(best_path) if self.config.final_test and not stopped else {}
@@ -442,6 +479,52 @@ class KaggleTrainer:
         atomic_write_json(out / "metrics.json", {**report, "training": self._summary(best_path),
                                                  "stopped_early": stopped})
         return self.agent, self.stats
+
+    # -- monitoring: resources, TensorBoard, log file, stats file ----------------------------------
+    def _start_monitoring(self) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        from tradelab.training.monitor import ResourceMonitor
+        from tradelab.training.runlog import start_run_log
+
+        self._log_handler = start_run_log(self.output_dir / "logs" / "training.log")
+        self._monitor = ResourceMonitor()
+        self._writer = SummaryWriter(str(self.output_dir / "tensorboard"))
+        log.info("SAC agent %d on %s (%s): %d episodes of %d steps, device %s, output %s", self.agent_id,
+                 self.data.asset, self.h5_path, self.num_episodes, self.episode_length, self.agent.device,
+                 self.output_dir)
+
+    def _stop_monitoring(self) -> None:
+        from tradelab.training.runlog import stop_run_log
+
+        if getattr(self, "_writer", None) is None:
+            return
+        log.info("finished: best val Sharpe %s at episode %s", self.stats.get("best_val_sharpe"),
+                 self.stats.get("best_episode"))
+        self._writer.close()
+        self._writer = None
+        stop_run_log(self._log_handler)
+
+    def _log_scalars(self, part: str, row: dict[str, float], episode: int) -> None:
+        from tradelab.training.monitor import RESOURCE_KEYS
+
+        for key, value in row.items():
+            if key != "episode" and isinstance(value, (int, float)) and np.isfinite(value):
+                tag = f"resources/{key}" if key in RESOURCE_KEYS else f"{part}/{key}"
+                self._writer.add_scalar(tag, float(value), episode)
+        log.info("episode %d %s: %s", episode, part,
+                 ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "episode" and isinstance(v, (int, float))))
+
+    @staticmethod
+    def _postfix(row: dict[str, float]) -> dict[str, str]:
+        from tradelab.training.monitor import format_postfix
+
+        return format_postfix(row) if "cpu_percent" in row else {}
+
+    def _write_stats(self) -> None:
+        """``logs/training_stats.json``: the nested form plus the seed's flat keys (``FLAT_STATS_KEYS``)."""
+        flat = {name: list(self.stats.get(part, {}).get(key, [])) for name, (part, key) in FLAT_STATS_KEYS.items()}
+        atomic_write_json(self.output_dir / "logs" / "training_stats.json", {**self.stats, **flat})
 
     def _summary(self, best_path: Path) -> dict[str, Any]:
         ev = self.stats["eval"]

@@ -111,7 +111,8 @@ class TrainingParams(ConfigBase):
     deterministic: bool = True
     """enable TF op determinism so a seeded CPU run repeats exactly"""
     verbose: int = 1
-    """Keras progress output: 1 progress bar, 2 one line per epoch, 0 silent"""
+    """Keras progress output: 1 progress bar (one line per epoch instead when stdout is not a terminal,
+    so log files are not flooded), 2 one line per epoch, 0 silent"""
     resume: bool = False
     """continue from ``<artifact folder>/checkpoints/last.keras`` (saved atomically every epoch) if present"""
     jit_compile: bool = False
@@ -138,6 +139,37 @@ class CallbackParams(ConfigBase):
     """write TensorBoard logs"""
 
 
+#: Seed 001's config.yaml names → ours: (section, seed key) → (section, our key).
+SEED_001_KEYS = {
+    ("paths", "processed_data_path"): ("paths", "data_dir"),
+    ("paths", "model_save_path"): ("paths", "save_path"),
+    ("model_params", "time_window"): ("data_loader_params", "time_window"),
+    ("training_params", "batch_size"): ("data_loader_params", "batch_size"),
+}
+
+
+def seed_001_keys(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """Rename seed 001's ``config.yaml`` keys onto ours (a copy); both spellings at once is an error.
+
+    ``training_params.optimizer`` is accepted when it is Adam (the only optimiser the model uses).
+    """
+    data = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for (sec, old), (new_sec, new) in SEED_001_KEYS.items():
+        part = data.get(sec)
+        if not isinstance(part, dict) or old not in part:
+            continue
+        target = data.setdefault(new_sec, {})
+        if new in target:
+            raise ConfigError(f"{source}: {sec}.{old} (seed 001's name) and {new_sec}.{new} both given; keep one")
+        target[new] = part.pop(old)
+    opt = (data.get("training_params") or {}).pop("optimizer", None) if isinstance(data.get("training_params"),
+                                                                                 dict) else None
+    if opt is not None and str(opt).lower() != "adam":
+        raise ConfigError(f"{source}: training_params.optimizer={opt!r}; Morningstar trains with Adam only "
+                          "(remove the key or set it to adam)")
+    return data
+
+
 @dataclass(frozen=True)
 class SupervisedConfig(ConfigBase):
     """Everything one Morningstar training run needs (``configs/supervised.yaml``)."""
@@ -152,6 +184,17 @@ class SupervisedConfig(ConfigBase):
     """optimiser, loss weights, seed, threads"""
     callback_params: CallbackParams = field(default_factory=CallbackParams)
     """checkpointing, early stopping, LR schedule, TensorBoard"""
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> SupervisedConfig:
+        """Our layout; seed 001's key names (``paths.processed_data_path`` …) are mapped first."""
+        from tradelab.config import from_dict, load_yaml, set_dotted
+
+        data = seed_001_keys(load_yaml(path) if path is not None else {}, str(path or cls.__name__))
+        for key, value in overrides.items():
+            if value is not None:
+                set_dotted(data, key.replace("__", "."), value)
+        return from_dict(cls, data, str(path or cls.__name__))
 
     def validate(self) -> None:
         unknown = sorted(set(self.training_params.loss_weights) - set(HEADS))
@@ -271,10 +314,19 @@ def _fit(cfg: SupervisedConfig, run_dir: Path, loader: Any, data: Any) -> tuple[
                                      lr_patience=cb.reduce_lr_patience, lr_factor=cb.reduce_lr_factor, min_lr=cb.min_lr)
     if start < tp.epochs:
         model.fit(loader.dataset("train"), validation_data=loader.dataset("val"), epochs=tp.epochs,
-                  initial_epoch=start, callbacks=callbacks, verbose=tp.verbose, shuffle=False)
+                  initial_epoch=start, callbacks=callbacks, verbose=fit_verbose(tp.verbose), shuffle=False)
     if (folder / "best.keras").is_file():  # EarlyStopping restores only when it fires; this is the best
         model.load_weights(folder / "best.keras")
-    return model, last.history
+    from tradelab.training.monitor import RESOURCE_KEYS  # measured, not learned: resources.json, not history
+
+    return model, {k: v for k, v in last.history.items() if k not in RESOURCE_KEYS}
+
+
+def fit_verbose(verbose: int, stream: Any = None) -> int:
+    """Keras ``verbose`` for ``fit``: a progress bar (1) becomes one line per epoch (2) off a terminal."""
+    stream = sys.stdout if stream is None else stream
+    is_tty = bool(getattr(stream, "isatty", lambda: False)())
+    return 2 if verbose == 1 and not is_tty else int(verbose)
 
 
 def train_supervised(config: SupervisedConfig, return_predictor: bool = False) -> Any:

@@ -80,10 +80,12 @@ class SplitData:
 
 def _read_final(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if not path.is_file():
-        raise DataError(
-            f"processed data not found: {path}; build it with `tradelab data build --assets "
-            f"{path.name.removesuffix('_final.parquet').upper()} --out {path.parent}`"
-        )
+        from tradelab.data.sources import EMBEDDED_ASSETS
+
+        name = path.name.removesuffix("_final.parquet").upper()
+        how = (f"with `tradelab data build --assets {name}" if name in EMBEDDED_ASSETS
+               else f"from your OHLCV CSV with `tradelab data build --csv YOUR_{name}.csv --asset {name}")
+        raise DataError(f"processed data not found: {path}; build it {how} --out {path.parent}`")
     from tradelab.data.store import read_final_parquet
 
     return read_final_parquet(path)
