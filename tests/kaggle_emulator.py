@@ -443,3 +443,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(404, {"code": 404, "message": "Not found"})
             return self._send(200, json.dumps(runs[-1].log).encode())
         self._json(404, {"code": 404, "message": "Not found"})
+
+
+def wheelhouse(repo: Path) -> Path:
+    """The cp312 wheel cache the tests share (gitignored; built once from the package index).
+
+    ``TRADELAB_KAGGLE_WHEELHOUSE`` moves it; later runs need no network."""
+    return Path(os.environ.get("TRADELAB_KAGGLE_WHEELHOUSE") or repo / "outputs" / "wheelhouse-cp312")

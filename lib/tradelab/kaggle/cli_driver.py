@@ -41,15 +41,19 @@ NOT_STARTED_STATES = ("NEW_SCRIPT",)
 LIVE_STATES = ("QUEUED", "RUNNING")
 _AUTH_MARKERS = ("Authentication required", "Could not find kaggle.json", "401 Client Error")
 _STATUS_RE = re.compile(r'has status "(?:\w+\.)?(\w+)"', re.IGNORECASE)
-# ListKernelSessionOutput (all pages) + a streamed GET per file for its status and size
+# GetKernelSessionStatus + ListKernelSessionOutput (all pages) + a streamed GET per file (status, size)
 _LISTING_SCRIPT = """
 import json, sys
 import requests
 from kaggle import api
-from kagglesdk.kernels.types.kernels_api_service import ApiListKernelSessionOutputRequest
+from kagglesdk.kernels.types.kernels_api_service import (
+    ApiGetKernelSessionStatusRequest, ApiListKernelSessionOutputRequest)
 owner, slug = sys.argv[1].split("/", 1)
 rows, token = [], None
 with api.build_kaggle_client() as kaggle:
+    request = ApiGetKernelSessionStatusRequest()
+    request.user_name, request.kernel_slug = owner, slug
+    status = kaggle.kernels.kernels_api_client.get_kernel_session_status(request).status.name
     while True:
         request = ApiListKernelSessionOutputRequest()
         request.user_name, request.kernel_slug, request.page_size = owner, slug, 100
@@ -64,7 +68,7 @@ with api.build_kaggle_client() as kaggle:
         token = response.next_page_token
         if not token:
             break
-print(json.dumps(rows))
+print(json.dumps({"status": status, "files": rows}))
 """
 
 
@@ -239,8 +243,8 @@ class KaggleCLI:
         name = match.group(1).strip() if match else ""
         return name if name and name != "None" else None
 
-    def output_listing(self, ref: str) -> list[dict[str, object]]:
-        """The kernel's output listing with each file's HTTP status and Content-Length.
+    def output_listing(self, ref: str) -> tuple[KernelStatus, list[dict[str, object]]]:
+        """The session's status and its output listing with each file's HTTP status and size.
 
         2.2.4's ``kernels output`` writes whatever body a download URL answers (an error page
         too) without looking at the status; this asks the same API through the ``kaggle``
@@ -255,7 +259,8 @@ class KaggleCLI:
         if proc.returncode != 0:
             tail = "\n".join(f"{proc.stdout}\n{proc.stderr}".strip().splitlines()[-6:])
             raise KaggleError(f"cannot list the outputs of {ref} (exit {proc.returncode}):\n{tail}")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        answer = json.loads(proc.stdout.strip().splitlines()[-1])
+        return KernelStatus(str(answer["status"]).upper()), answer["files"]
 
     def dataset_files(self, ref: str) -> dict[str, int]:
         """Name → size of the files the dataset holds (``datasets files REF --csv``)."""

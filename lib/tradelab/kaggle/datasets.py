@@ -173,7 +173,7 @@ def _settled(cli: KaggleCLI, ref: str, timeout_s: float) -> DatasetState | None:
 def _verify(cli: KaggleCLI, ds: DatasetFolder, before: int, timeout_s: float = 1800.0) -> int:
     """Wait until Kaggle processed the new version (ready, version > ``before``); then check that
     it lists every expected file. Returns the new version number."""
-    deadline, delay = time.monotonic() + timeout_s, 2.0
+    deadline, delay = time.monotonic() + timeout_s, 1.0
     while True:
         state = _retry(lambda: cli.dataset_state(ds.ref), f"`kaggle datasets status {ds.ref}`", deadline)
         if state is not None and state.status == "failed":

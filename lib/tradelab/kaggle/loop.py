@@ -264,14 +264,16 @@ def wait(
         raise
 
 
-def _check_downloads(cli: KaggleCLI, ref: str, dest: Path) -> None:
-    """Every listed output arrived with HTTP 2xx and its listed size; error pages are removed."""
+def _check_downloads(cli: KaggleCLI, ref: str, dest: Path) -> KernelStatus:
+    """Every listed output arrived with HTTP 2xx and its listed size (error pages are removed);
+    returns the session's status."""
     bad = []
-    for row in cli.output_listing(ref):
+    status, listing = cli.output_listing(ref)
+    for row in listing:
         path = dest / str(row["name"])
-        status, size = int(row["http_status"]), row["size"]
-        if status >= 400:
-            bad.append(f"{row['name']} (HTTP {status})")
+        code, size = int(row["http_status"]), row["size"]
+        if code >= 400:
+            bad.append(f"{row['name']} (HTTP {code})")
         elif not path.is_file():
             bad.append(f"{row['name']} (not written)")
         elif size is not None and path.stat().st_size != int(size):
@@ -285,6 +287,7 @@ def _check_downloads(cli: KaggleCLI, ref: str, dest: Path) -> None:
             f"server answers, so those files were removed from {dest}. Pull again: "
             f"`tradelab kaggle pull {ref.split('/', 1)[1]}`"
         )
+    return status
 
 
 def pull(
@@ -306,9 +309,8 @@ def pull(
     if expected is None:
         expected = list(state.get("spec", {}).get("expected_outputs", []))
     dest = out_root / slug / (f"v{version}" if version is not None else "latest")
-    status = cli.kernel_status(ref)
     cli.kernel_output(ref, dest)
-    _check_downloads(cli, ref, dest)
+    status = _check_downloads(cli, ref, dest)
     files = sorted(p for p in dest.rglob("*") if p.is_file() and p.name != "manifest.json")
     missing = [pat for pat in expected if not any(dest.glob(pat))]
     if missing and not status.failed:
