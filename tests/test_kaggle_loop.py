@@ -402,24 +402,39 @@ def test_offline_kernel_installs_the_cp312_wheels_without_network(world, wheelho
 
 
 @pytest.mark.slow
-def test_sac_workflow_on_emulator_then_local_inference(world, tmp_path):
-    """`tradelab kaggle run 02_sac` with a tiny budget → agent_1_best.pt pulled → `tradelab infer` on it."""
+def test_sac_workflow_on_emulator_then_local_inference(world, wheelhouse, monkeypatch, tmp_path, capsys):
+    """`tradelab kaggle run 02_sac` with a tiny budget → agent_1_best.pt pulled → `tradelab infer` on it.
+
+    As on real Kaggle: token-only login, dataset versions processed with a delay, an offline
+    kernel installing the cp312 wheels dataset with no network, and a re-push of the same slug."""
     from tradelab.cli import main
     from tradelab.data.build import build_processed
 
     data = world.work / "sac_data"
     build_processed(["GOOG"], out_dir=data)  # the real embedded GOOG bars
     base = KaggleSpec.from_yaml(REPO / "kaggle" / "specs" / "02_sac.yaml")  # the shipped spec, adapted:
-    fields = {**base.to_dict(), "data_dir": str(data), "requirements": [], "enable_gpu": False,
-              "poll_s": 1.0, "max_poll_s": 2.5, "timeout_s": 300.0, "data_dataset": "tradelab-data-sac",
+    fields = {**base.to_dict(), "data_dir": str(data), "enable_gpu": False, "enable_internet": False,
+              "wheels": True, "poll_s": 1.0, "max_poll_s": 2.5, "timeout_s": 300.0,
               "notebook": str(REPO / "notebooks" / "02_sac.ipynb")}
     (tmp_path / "02_sac.yaml").write_text(json.dumps(fields))  # JSON is valid YAML
     params = ["-p", "asset", "GOOG", "-p", "smoke", "true", "-p", "num_episodes", "1", "-p", "eval_frequency", "1",
               "-p", "checkpoint_frequency", "1", "-p", "episode_length", "48", "-p", "warmup_steps", "32",
               "-p", "device", "cpu"]
     argv = ["kaggle", "run", "02_sac", "--spec-dir", str(tmp_path), "--out", str(world.out), "--root", str(world.root)]
+    _token_only(monkeypatch, world, tmp_path / "home")
     assert main([*argv, *params]) == 0
-    dest = world.out / "tradelab-02-sac" / "v1"
+    world.emulator.stale_s = 3.0  # the re-push: status still says v1's COMPLETE for a while
+    try:
+        assert main([*argv, *params, "-p", "seed", "7"]) == 0
+    finally:
+        world.emulator.stale_s = 0.0
+    printed = capsys.readouterr().out
+    assert "pulled" in printed and "agent_1_best.pt" in printed  # `run` says what it pulled
+    runs = world.emulator.kernels[f"{OWNER}/tradelab-02-sac"]
+    assert [r.status for r in runs] == ["COMPLETE", "COMPLETE"]
+    assert (runs[-1].sandbox / "image-site" / "stable_baselines3").is_dir()  # installed offline from the wheels
+    assert "seed = 7" in runs[-1].text
+    dest = world.out / "tradelab-02-sac" / "v2"
     assert (dest / "agent_1_best.pt").is_file()
     assert list(dest.glob(base.resume_glob)), "no periodic checkpoint for `kaggle resume` to start from"
     manifest = json.loads((dest / "manifest.json").read_text())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from kaggle_emulator import wheelhouse
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.tags import compatible_tags, cpython_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tradelab.errors import KaggleError
