@@ -159,9 +159,9 @@ class KaggleEmulator:
     # -- datasets ----------------------------------------------------------------------------
     def dataset_stage(self, version: dict[str, Any]) -> str:
         """Processing stage of one dataset version (READY after ``processing_s``)."""
-        if self.processing_s <= 0:
+        if version["processing_s"] <= 0:
             return "READY"
-        frac = (time.monotonic() - version["created"]) / self.processing_s
+        frac = (time.monotonic() - version["created"]) / version["processing_s"]
         return DATASET_STAGES[min(max(int(frac * (len(DATASET_STAGES) - 1)), 0), len(DATASET_STAGES) - 1)]
 
     def _ready(self, ref: str) -> list[dict[str, Any]]:
@@ -179,7 +179,8 @@ class KaggleEmulator:
                 return {"status": "error", "error": f"upload token {item.get('token')!r} unknown or incomplete"}
             files[blob["name"]] = blob["data"]
         self.datasets.setdefault(ref, []).append(
-            {"files": files, "description": description or "", "created": time.monotonic()}
+            {"files": files, "description": description or "", "created": time.monotonic(),
+             "processing_s": self.processing_s}
         )
         return {"status": "ok", "url": f"{self.base}/datasets/{ref}", "ref": ref}
 

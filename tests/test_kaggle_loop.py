@@ -312,7 +312,7 @@ def test_no_second_version_while_one_is_processed(world):
     world.emulator.processing_s = 8.0  # longer than two CLI calls on a loaded machine
     try:
         cli.dataset_version(second.path, "pushed by someone else")  # now being processed ...
-        with pytest.raises(KaggleError, match="403"):  # ... so the emulator refuses another, like Kaggle
+        with pytest.raises(KaggleError, match="still being processed"):  # ... refused (HTTP 403), like Kaggle
             cli.dataset_version(second.path, "too early")
         (data / "probe.csv").write_text("a\n3\n")
         third = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
