@@ -231,6 +231,7 @@ def wait(
                 state["seen_live"] = True
                 atomic_write_json(state_path, state)
             stale = (status.done and state and not state.get("seen_live")
+                     and int(state.get("version") or 0) != 1  # version 1 has no previous session
                      and time.time() - float(state.get("pushed_epoch", 0)) < settle_s)
             word = f"{status.state} (previous session?)" if stale else status.state
             if not history or history[-1] != word:
