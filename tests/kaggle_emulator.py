@@ -164,6 +164,11 @@ class KaggleEmulator:
         frac = (time.monotonic() - version["created"]) / version["processing_s"]
         return DATASET_STAGES[min(max(int(frac * (len(DATASET_STAGES) - 1)), 0), len(DATASET_STAGES) - 1)]
 
+    def finish_processing(self, ref: str, in_s: float) -> None:
+        """Let the newest version of ``ref`` become READY ``in_s`` seconds from now."""
+        version = self.datasets[ref][-1]
+        version["processing_s"] = time.monotonic() - version["created"] + in_s
+
     def _ready(self, ref: str) -> list[dict[str, Any]]:
         return [v for v in self.datasets.get(ref, []) if self.dataset_stage(v) == "READY"]
 

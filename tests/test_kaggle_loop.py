@@ -309,11 +309,13 @@ def test_no_second_version_while_one_is_processed(world):
     assert ensure_dataset(cli, first) == "created"
     (data / "probe.csv").write_text("a\n2\n")
     second = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
-    world.emulator.processing_s = 8.0  # longer than two CLI calls on a loaded machine
+    world.emulator.processing_s = 600.0  # until finish_processing below, whatever the machine's load
     try:
         cli.dataset_version(second.path, "pushed by someone else")  # now being processed ...
         with pytest.raises(KaggleError, match="still being processed"):  # ... refused (HTTP 403), like Kaggle
             cli.dataset_version(second.path, "too early")
+        world.emulator.finish_processing(f"{OWNER}/tradelab-data-busy", in_s=3.0)
+        world.emulator.processing_s = 1.0  # for the version tradelab pushes next
         (data / "probe.csv").write_text("a\n3\n")
         third = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
         assert ensure_dataset(cli, third) == "versioned"  # waited for READY first

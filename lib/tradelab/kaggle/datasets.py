@@ -155,7 +155,7 @@ def _retry(call: Callable[[], T], what: str, deadline: float, delay: float = 2.0
 
 def _settled(cli: KaggleCLI, ref: str, timeout_s: float) -> DatasetState | None:
     """Wait until no version of ``ref`` is being processed; its state (None: no such dataset)."""
-    deadline, delay = time.monotonic() + timeout_s, 2.0
+    deadline, delay = time.monotonic() + timeout_s, 1.0
     while True:
         state = _retry(lambda: cli.dataset_state(ref), f"`kaggle datasets status {ref}`", deadline)
         if state is None or state.ready or state.status == "failed":
