@@ -1,7 +1,10 @@
 """The Kaggle loop end to end: the real ``kaggle`` CLI against the loopback emulator.
 
 The emulator executes each pushed notebook with papermill in a sandbox laid out like
-/kaggle/input + /kaggle/working, so these tests cover datasets → kernel → outputs → resume.
+/kaggle/input + /kaggle/working, so these tests cover datasets → kernel → outputs → resume. It
+also behaves like the real service where a naive server would not (token introspection, slow
+dataset processing, stale session status, NEW_SCRIPT, accepted-with-warning pushes, error pages
+as output files, a cp312 image without network): one test per behaviour below.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from kaggle_emulator import KaggleEmulator
 
 from tradelab.errors import KaggleError
 from tradelab.kaggle import CREDENTIALS_HELP, KaggleCLI, KaggleSpec, load_state, pull, push, resume, run, wait
+from tradelab.kaggle.datasets import build_data_dataset, ensure_dataset
 from tradelab.utils import file_sha256
 
 pytestmark = pytest.mark.kaggle
@@ -59,7 +63,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("kaggle")
-    emulator = KaggleEmulator(base / "emulator")
+    emulator = KaggleEmulator(base / "emulator", processing_s=1.0)  # Kaggle processes each dataset version
     emulator.start()
     work = base / "work"
     for sub in ("lib/tradelab", "configs"):  # a snapshot: others may edit the checkout meanwhile
@@ -72,6 +76,24 @@ def world(tmp_path_factory):
         mp.delenv("KAGGLE_API_TOKEN", raising=False)
         yield World(emulator, work, work / "outputs" / "kaggle", base)
     emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory):
+    """The shared cp312 wheel cache (built once), exported for `push` to reuse."""
+    from kaggle_emulator import wheelhouse as cache_dir
+
+    from tradelab.kaggle.spec import KAGGLE_MISSING
+    from tradelab.kaggle.wheels import download_wheels
+
+    cache = cache_dir(REPO)
+    try:
+        download_wheels(list(KAGGLE_MISSING), tmp_path_factory.mktemp("wheels"), cache)
+    except KaggleError as exc:
+        pytest.skip(f"cannot build the cp312 wheelhouse {cache} once (package index unreachable?): {exc}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRADELAB_KAGGLE_WHEELHOUSE", str(cache))
+        yield cache
 
 
 @pytest.fixture(scope="module")
@@ -219,25 +241,202 @@ def test_cli_push_dry_run_writes_folders_and_prints_paths(world, capsys, tmp_pat
         assert exit_info.value.code == 0
 
 
+def _token_only(monkeypatch, world, home: Path) -> str:
+    """Log the CLI in with an API token only: no user name, key or kaggle.json anywhere."""
+    token = world.emulator.add_token(OWNER)
+    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("KAGGLE_API_TOKEN", token)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(home / ".kaggle"))
+    return token
+
+
+def test_token_only_login_learns_user_name_by_introspection(world, monkeypatch, tmp_path):
+    """Item 1: KAGGLE_API_TOKEN alone (what `kaggle auth login` users have) can push."""
+    _token_only(monkeypatch, world, tmp_path)
+    pushed = world.push(slug="tradelab-probe-token")
+    assert pushed.kernel.ref == f"{OWNER}/tradelab-probe-token"
+    assert "POST /api/v1/security.OAuthService/IntrospectToken" in world.emulator.requests
+    assert wait(pushed.slug, out_root=world.out, poll_s=0.5, max_poll_s=1.0, timeout_s=120).state == "COMPLETE"
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "KGAT_revoked")  # an unknown token is not a login
+    with pytest.raises(KaggleError, match="user name unknown"):
+        world.push(slug="tradelab-probe-token")
+
+
+def test_dry_run_needs_no_credentials(world, monkeypatch, tmp_path, capsys):
+    """Item 1: `tradelab kaggle push WORKFLOW --dry-run` with no credentials at all."""
+    from tradelab.cli import main
+
+    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "cfg"))
+    spec_file = tmp_path / "probe.yaml"
+    spec_file.write_text(json.dumps(world.spec().to_dict()))
+    out = tmp_path / "kaggle"
+    assert main(["kaggle", "push", str(spec_file), "--dry-run", "--out", str(out), "--root", str(world.root)]) == 0
+    printed = capsys.readouterr().out
+    assert "placeholder owner 'your-kaggle-username'" in printed
+    meta = json.loads((out / "tradelab-kaggle-probe" / "push" / "kernel-metadata.json").read_text())
+    assert meta["id"] == "your-kaggle-username/tradelab-kaggle-probe"
+
+
+def test_kernel_mounts_the_new_data_version_not_the_one_being_processed(world):
+    """Item 2: after `datasets version`, Kaggle serves the old version until processing ends."""
+    data = world.work / "fresh_data"
+    data.mkdir()
+    spec = world.spec(data_dir=str(data), data_dataset="tradelab-data-fresh")
+    (data / "probe.csv").write_text("timestamp,close\n2024-01-02,1.0\n")
+    old = build_data_dataset(f"{OWNER}/tradelab-data-fresh", world.out / "datasets", data, ["*.csv"])
+    assert ensure_dataset(KaggleCLI(), old) == "created"  # first version: `datasets files` 404s meanwhile
+    (data / "probe.csv").write_text("timestamp,close\n2024-01-03,2.0\n")
+    pushed = world.push(spec=spec, slug="tradelab-probe-fresh")
+    assert pushed.actions["data"] == "versioned"
+    wait(pushed.slug, out_root=world.out, poll_s=0.5, max_poll_s=1.0, timeout_s=120)
+    metrics = json.loads((pull(pushed.slug, out_root=world.out) / "metrics.json").read_text())
+    assert metrics["data_sha256"] == file_sha256(data / "probe.csv")  # the new version, not the old one
+    assert len(world.emulator.datasets[f"{OWNER}/tradelab-data-fresh"]) == 2
+
+
+def test_no_second_version_while_one_is_processed(world):
+    """Item 2: Kaggle refuses a version while the previous one is processed; tradelab waits."""
+    data = world.work / "busy_data"
+    data.mkdir()
+    (data / "probe.csv").write_text("a\n1\n")
+    cli = KaggleCLI()
+    first = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
+    assert ensure_dataset(cli, first) == "created"
+    (data / "probe.csv").write_text("a\n2\n")
+    second = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
+    world.emulator.processing_s = 600.0  # until finish_processing below, whatever the machine's load
+    try:
+        cli.dataset_version(second.path, "pushed by someone else")  # now being processed ...
+        with pytest.raises(KaggleError, match="still being processed"):  # ... refused (HTTP 403), like Kaggle
+            cli.dataset_version(second.path, "too early")
+        world.emulator.finish_processing(f"{OWNER}/tradelab-data-busy", in_s=3.0)
+        world.emulator.processing_s = 1.0  # for the version tradelab pushes next
+        (data / "probe.csv").write_text("a\n3\n")
+        third = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
+        assert ensure_dataset(cli, third) == "versioned"  # waited for READY first
+    finally:
+        world.emulator.processing_s = 1.0
+    versions = world.emulator.datasets[f"{OWNER}/tradelab-data-busy"]
+    assert len(versions) == 3 and versions[-1]["files"]["probe.csv"] == b"a\n3\n"
+
+
+def test_repush_of_same_slug_waits_for_the_new_session(world):
+    """Item 5: right after a push `kernels status` still says the previous run's COMPLETE."""
+    first = world.push(slug="tradelab-probe-repush")
+    wait(first.slug, out_root=world.out, poll_s=0.5, max_poll_s=1.0, timeout_s=120)
+    world.emulator.stale_s = 3.0
+    try:
+        second = world.push(params={"smoke": False, "sleep_s": 1.0}, slug="tradelab-probe-repush")
+        assert second.version == 2
+        wait(second.slug, out_root=world.out, poll_s=0.5, max_poll_s=1.0, timeout_s=120)
+        metrics = json.loads((pull(second.slug, out_root=world.out) / "metrics.json").read_text())
+    finally:
+        world.emulator.stale_s = 0.0
+    assert metrics["smoke"] is False  # the second run's outputs, not the first's
+
+
+def test_new_script_status_fails_fast(world):
+    """Item 8: NEW_SCRIPT (saved, never started) is not waited on until the timeout."""
+    world.emulator.start_sessions = False
+    try:
+        pushed = world.push(slug="tradelab-probe-unstarted")
+    finally:
+        world.emulator.start_sessions = True
+    start = time.monotonic()
+    with pytest.raises(KaggleError, match="NEW_SCRIPT.*not running"):
+        wait(pushed.slug, out_root=world.out, poll_s=0.5, max_poll_s=1.0, timeout_s=30)
+    assert time.monotonic() - start < 15
+
+
+def test_push_accepted_with_a_warning_is_tracked(world):
+    """Item 7: Kaggle runs a kernel whose inputs it dropped; its state is written before the error."""
+    with pytest.raises(KaggleError, match="kernel sources.*tradelab kaggle wait tradelab-probe-warned"):
+        world.push(slug="tradelab-probe-warned", kernel_sources=(f"{OWNER}/no-such-kernel",))
+    state = load_state("tradelab-probe-warned", world.out)
+    assert state["version"] == 1 and "no-such-kernel" in state["warnings"][0]
+    assert len(world.emulator.kernels[state["ref"]]) == 1  # and it runs on Kaggle
+
+
+def test_error_page_saved_as_output_is_detected(world, first_run):
+    """Also: 2.2.4's `kernels output` writes an error page under the file's name."""
+    world.emulator.error_outputs = {"metrics.json": 403}
+    try:
+        with pytest.raises(KaggleError, match=r"metrics.json \(HTTP 403\)"):
+            pull(first_run[0].slug, out_root=world.out)
+        assert not (first_run[1] / "metrics.json").exists()  # the error page was not left behind
+    finally:
+        world.emulator.error_outputs = {}
+    assert json.loads((pull(first_run[0].slug, out_root=world.out) / "metrics.json").read_text())["step"] == 1
+
+
+def test_failed_kernel_outputs_are_pulled_and_reported(world, capsys):
+    """Item 4 (CLI side): `run` pulls what an ERROR'd kernel wrote; `pull` works after ERROR."""
+    from tradelab.cli import main
+
+    with pytest.raises(KaggleError, match=r"status ERROR(.|\n)*recovered its outputs.*progress.json"):
+        run(world.spec(), {"fail": True}, root=world.root, out_root=world.out, slug="tradelab-probe-recover")
+    assert main(["kaggle", "pull", "tradelab-probe-recover", "--out", str(world.out)]) == 0
+    printed = capsys.readouterr().out
+    assert "progress.json" in printed and "status ERROR" in printed and "missing" in printed
+    dest = world.out / "tradelab-probe-recover" / "v1"
+    assert json.loads((dest / "progress.json").read_text())["step"] == 1
+
+
+def test_offline_kernel_installs_the_cp312_wheels_without_network(world, wheelhouse):
+    """Item 3: the bootstrap's `pip install --no-index --find-links … --no-deps` in a kernel that
+    pip sees as CPython 3.12 manylinux x86_64, with the network disabled."""
+    from tradelab.kaggle.spec import KAGGLE_MISSING
+
+    spec = world.spec(wheels=True, enable_internet=False, requirements=list(KAGGLE_MISSING))
+    result, dest = run(spec, {}, root=world.root, out_root=world.out, slug="tradelab-probe-offline")
+    assert result.actions["wheels"] == "created"
+    site = world.emulator.kernels[result.kernel.ref][-1].sandbox / "image-site"
+    installed = {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
+    assert installed == {"farama_notifications", "gymnasium", "stable_baselines3", "ta", "hmmlearn",
+                         "backtesting", "arch"}
+    assert not list(site.glob("torch*")) and not list(site.glob("tensorflow*"))
+    assert json.loads((dest / "metrics.json").read_text())["step"] == 1
+
+
 @pytest.mark.slow
-def test_sac_workflow_on_emulator_then_local_inference(world, tmp_path):
-    """`tradelab kaggle run 02_sac` with a tiny budget → agent_1_best.pt pulled → `tradelab infer` on it."""
+def test_sac_workflow_on_emulator_then_local_inference(world, wheelhouse, monkeypatch, tmp_path, capsys):
+    """`tradelab kaggle run 02_sac` with a tiny budget → agent_1_best.pt pulled → `tradelab infer` on it.
+
+    As on real Kaggle: token-only login, dataset versions processed with a delay, an offline
+    kernel installing the cp312 wheels dataset with no network, and a re-push of the same slug."""
     from tradelab.cli import main
     from tradelab.data.build import build_processed
 
     data = world.work / "sac_data"
     build_processed(["GOOG"], out_dir=data)  # the real embedded GOOG bars
     base = KaggleSpec.from_yaml(REPO / "kaggle" / "specs" / "02_sac.yaml")  # the shipped spec, adapted:
-    fields = {**base.to_dict(), "data_dir": str(data), "requirements": [], "enable_gpu": False,
-              "poll_s": 1.0, "max_poll_s": 2.5, "timeout_s": 300.0, "data_dataset": "tradelab-data-sac",
+    fields = {**base.to_dict(), "data_dir": str(data), "enable_gpu": False, "enable_internet": False,
+              "wheels": True, "poll_s": 1.0, "max_poll_s": 2.5, "timeout_s": 300.0,
               "notebook": str(REPO / "notebooks" / "02_sac.ipynb")}
     (tmp_path / "02_sac.yaml").write_text(json.dumps(fields))  # JSON is valid YAML
     params = ["-p", "asset", "GOOG", "-p", "smoke", "true", "-p", "num_episodes", "1", "-p", "eval_frequency", "1",
               "-p", "checkpoint_frequency", "1", "-p", "episode_length", "48", "-p", "warmup_steps", "32",
               "-p", "device", "cpu"]
     argv = ["kaggle", "run", "02_sac", "--spec-dir", str(tmp_path), "--out", str(world.out), "--root", str(world.root)]
+    _token_only(monkeypatch, world, tmp_path / "home")
     assert main([*argv, *params]) == 0
-    dest = world.out / "tradelab-02-sac" / "v1"
+    world.emulator.stale_s = 3.0  # the re-push: status still says v1's COMPLETE for a while
+    try:
+        assert main([*argv, *params, "-p", "seed", "7"]) == 0
+    finally:
+        world.emulator.stale_s = 0.0
+    printed = capsys.readouterr().out
+    assert "pulled" in printed and "agent_1_best.pt" in printed  # `run` says what it pulled
+    runs = world.emulator.kernels[f"{OWNER}/tradelab-02-sac"]
+    assert [r.status for r in runs] == ["COMPLETE", "COMPLETE"]
+    assert (runs[-1].sandbox / "image-site" / "stable_baselines3").is_dir()  # installed offline from the wheels
+    assert "seed = 7" in runs[-1].text
+    dest = world.out / "tradelab-02-sac" / "v2"
     assert (dest / "agent_1_best.pt").is_file()
     assert list(dest.glob(base.resume_glob)), "no periodic checkpoint for `kaggle resume` to start from"
     manifest = json.loads((dest / "manifest.json").read_text())

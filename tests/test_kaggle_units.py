@@ -46,6 +46,21 @@ def test_shipped_specs_load_and_keep_title_slug_consistent():
         assert spec.machine_shape == "NvidiaTeslaT4"
 
 
+def test_each_data_dataset_slug_carries_one_file_set():
+    """Item 6: workflows shipping different data files never share (and re-version) one slug."""
+    seen: dict[str, tuple[str, list[str]]] = {}
+    for path in sorted(SPEC_DIR.glob("*.yaml")):
+        spec = load_spec(path.stem)
+        if not spec.data_dataset:
+            continue
+        files = sorted(spec.data_files)
+        other = seen.setdefault(spec.data_dataset, (spec.workflow, files))
+        assert other[1] == files, (
+            f"{other[0]} and {spec.workflow} both push {spec.data_dataset} with {other[1]} vs {files}"
+        )
+    assert len(seen) >= 2
+
+
 def test_bad_spec_values_raise_kaggle_error():
     with pytest.raises(KaggleError, match="slug"):
         KaggleSpec.from_dict({"workflow": "x", "slug": "Bad Slug"})

@@ -1,7 +1,8 @@
 """Write tests/data/kaggle_probe.ipynb: the small notebook the Kaggle loop tests push.
 
-It reads a file of the data dataset, optionally sleeps or raises, resumes a step counter from a
-previous run's checkpoint and writes ``ckpt/last.ckpt`` + ``metrics.json`` into ``output_dir``.
+It reads a file of the data dataset, optionally sleeps, resumes a step counter from a previous
+run's checkpoint, writes ``progress.json``, optionally raises, then writes ``ckpt/last.ckpt`` +
+``metrics.json`` into ``output_dir``.
 Run: ``.venv/bin/python tests/data/build_kaggle_probe.py``.
 """
 
@@ -29,9 +30,11 @@ step = 1
 if resume_from:
     step = json.load(open(resume_from))["step"] + 1
 time.sleep(sleep_s)
+os.makedirs(os.path.join(output_dir, "ckpt"), exist_ok=True)
+with open(os.path.join(output_dir, "progress.json"), "w") as fh:  # written before a requested failure
+    json.dump({"step": step}, fh)
 if fail:
     raise ValueError(f"probe failure requested at step {step}")
-os.makedirs(os.path.join(output_dir, "ckpt"), exist_ok=True)
 with open(os.path.join(output_dir, "ckpt", "last.ckpt"), "w") as fh:
     json.dump({"step": step}, fh)
 metrics = {"data_sha256": hashlib.sha256(raw).hexdigest(), "step": step, "smoke": smoke,

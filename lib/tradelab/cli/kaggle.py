@@ -10,13 +10,14 @@ DESCRIPTION = (
     "Push the workflow notebook (notebooks/WORKFLOW.ipynb) as a Kaggle kernel with its datasets "
     "(code, processed data, optional offline wheels), wait for it, pull its outputs into "
     "outputs/kaggle/SLUG/vN/ and chain resumes past the 12-hour limit. Uses the `kaggle` CLI and its "
-    "credentials (~/.kaggle/kaggle.json or KAGGLE_USERNAME/KAGGLE_KEY); see kaggle/README.md."
+    "credentials (an API token: KAGGLE_API_TOKEN or ~/.kaggle/access_token; or ~/.kaggle/kaggle.json or "
+    "KAGGLE_USERNAME/KAGGLE_KEY); --dry-run needs none. See kaggle/README.md."
 )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("outputs/kaggle"), help="local folder for kernels/datasets/outputs")
-    p.add_argument("--owner", help="Kaggle user name (default: KAGGLE_USERNAME or kaggle.json)")
+    p.add_argument("--owner", help="Kaggle user name (default: KAGGLE_USERNAME, kaggle.json or the token's user)")
 
 
 def _pushing(p: argparse.ArgumentParser, what: str) -> None:
@@ -42,7 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     wait.add_argument("slug")
     wait.add_argument("--timeout", type=float, help="seconds (default: the spec's timeout_s)")
     wait.add_argument("--poll", type=float, help="first poll interval in seconds (default: the spec's poll_s)")
-    pull = sub.add_parser("pull", help="download outputs into OUT/SLUG/vN/ with a manifest", formatter_class=fmt)
+    pull = sub.add_parser(
+        "pull", help="download outputs into OUT/SLUG/vN/ with a manifest (after ERROR too: recovers what was written)",
+        formatter_class=fmt,
+    )
     pull.add_argument("slug")
     pull.add_argument("--version", type=int, help="version folder name (default: the last pushed version)")
     status = sub.add_parser("status", help="print the kernel's status", formatter_class=fmt)
@@ -61,7 +65,21 @@ def _params(args: argparse.Namespace) -> dict:
     return {key: parse_value(value) for key, value in args.parameter}
 
 
+def _print_pulled(dest: Path) -> None:
+    import json
+
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    files = manifest["files"]
+    print(f"pulled {len(files)} file(s) of {manifest['ref']} (status {manifest.get('status')}) into {dest}:")
+    for name, info in files.items():
+        print(f"  {name}  {info['size']} bytes")
+    if manifest.get("missing"):
+        print(f"missing (the kernel did not write them): {manifest['missing']}")
+
+
 def _print_push(result, dry_run: bool) -> None:
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"kernel folder: {result.kernel.path}")
     for role, ds in result.datasets.items():
         action = result.actions.get(role, "built")
@@ -96,7 +114,8 @@ def main(args: argparse.Namespace) -> int:
         kwargs = {"owner": args.owner, "out_root": args.out, "root": args.root}
         if action == "run":
             result, dest = tk.run(spec, _params(args), **kwargs)
-            print(f"outputs of {result.kernel.ref} v{result.version}: {dest} (manifest.json lists them)")
+            _print_pulled(dest)
+            print(f"outputs of {result.kernel.ref} v{result.version}: {dest} (manifest.json lists sizes and sha256)")
             return 0
         result = tk.push(spec, _params(args), dry_run=args.dry_run, **kwargs)
         _print_push(result, args.dry_run)
@@ -108,6 +127,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"{args.slug}: {status.state}; next: tradelab kaggle pull {args.slug.split('/')[-1]}")
     elif action == "pull":
         dest = tk.pull(args.slug, version=args.version, out_root=args.out)
+        _print_pulled(dest)
         print(f"outputs in {dest} (manifest.json lists sizes and sha256)")
     elif action == "status":
         from tradelab.kaggle.loop import kernel_ref

@@ -6,13 +6,14 @@ live in ``kaggle/specs/<workflow>.yaml`` (:func:`load_spec`).
 """
 
 from tradelab.kaggle.cli_driver import CREDENTIALS_HELP, KaggleCLI, KernelStatus
-from tradelab.kaggle.loop import PushResult, load_state, prepare, pull, push, resume, run, wait
+from tradelab.kaggle.loop import KernelFailed, PushResult, load_state, prepare, pull, push, resume, run, wait
 from tradelab.kaggle.spec import KaggleSpec, load_spec, resolve_owner, slugify
 
 __all__ = [
     "CREDENTIALS_HELP",
     "KaggleCLI",
     "KaggleSpec",
+    "KernelFailed",
     "KernelStatus",
     "PushResult",
     "load_spec",

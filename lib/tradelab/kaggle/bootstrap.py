@@ -68,9 +68,9 @@ def _tl_code(slug):
 
 
 WHEELS_SLUG, REQUIREMENTS = @WHEELS@, @REQUIREMENTS@
-if REQUIREMENTS:  # offline from the wheels dataset, or from PyPI when the kernel has internet
+if REQUIREMENTS:  # only what the image lacks, in dependency order: --no-deps keeps its torch/tensorflow/keras
     _where = ["--no-index", "--find-links", _tl_source(WHEELS_SLUG)] if WHEELS_SLUG else []
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", *_where, *REQUIREMENTS])
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *_where, *REQUIREMENTS])
 sys.path.insert(0, _tl_code(@CODE@))
 import tradelab
 

@@ -2,8 +2,11 @@
 
 The CLI reads the credentials itself (``~/.kaggle/kaggle.json``, ``$KAGGLE_CONFIG_DIR``,
 ``KAGGLE_USERNAME``/``KAGGLE_KEY`` or ``KAGGLE_API_TOKEN``); tradelab never reads or writes the
-key. Traps handled here: ``kernels push`` prints its error and exits 0; ``kernels status`` prints
-``KernelWorkerStatus.COMPLETE``; with no credentials the CLI exits 1 before any request.
+key. Traps handled here: ``kernels push`` prints its error and exits 0, and prints invalid sources
+before "successfully pushed" (the kernel runs: :class:`PushAnswer` keeps both); ``kernels status``
+prints ``KernelWorkerStatus.COMPLETE``; with no credentials the CLI exits 1 before any request;
+``kernels output`` saves error pages as files (:meth:`KaggleCLI.output_listing` re-reads the
+listing with the HTTP status and size of each file).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from pathlib import Path
 
 from tradelab.errors import KaggleError
 
-__all__ = ["KaggleCLI", "KernelStatus", "CREDENTIALS_HELP", "TERMINAL_STATES", "FAILED_STATES"]
+__all__ = [
+    "KaggleCLI", "KernelStatus", "PushAnswer", "DatasetState", "CREDENTIALS_HELP", "TERMINAL_STATES", "FAILED_STATES",
+]
 
 CREDENTIALS_HELP = (
     "Kaggle credentials not found: create an API token at kaggle.com → Settings → API "
@@ -31,8 +36,40 @@ CREDENTIALS_HELP = (
 )
 TERMINAL_STATES = ("COMPLETE", "ERROR", "CANCEL_REQUESTED", "CANCEL_ACKNOWLEDGED")
 FAILED_STATES = ("ERROR", "CANCEL_REQUESTED", "CANCEL_ACKNOWLEDGED")
+#: saved on Kaggle but no session started for it: nothing will ever run (kernels_enums.NEW_SCRIPT)
+NOT_STARTED_STATES = ("NEW_SCRIPT",)
+LIVE_STATES = ("QUEUED", "RUNNING")
 _AUTH_MARKERS = ("Authentication required", "Could not find kaggle.json", "401 Client Error")
 _STATUS_RE = re.compile(r'has status "(?:\w+\.)?(\w+)"', re.IGNORECASE)
+# GetKernelSessionStatus + ListKernelSessionOutput (all pages) + a streamed GET per file (status, size)
+_LISTING_SCRIPT = """
+import json, sys
+import requests
+from kaggle import api
+from kagglesdk.kernels.types.kernels_api_service import (
+    ApiGetKernelSessionStatusRequest, ApiListKernelSessionOutputRequest)
+owner, slug = sys.argv[1].split("/", 1)
+rows, token = [], None
+with api.build_kaggle_client() as kaggle:
+    request = ApiGetKernelSessionStatusRequest()
+    request.user_name, request.kernel_slug = owner, slug
+    status = kaggle.kernels.kernels_api_client.get_kernel_session_status(request).status.name
+    while True:
+        request = ApiListKernelSessionOutputRequest()
+        request.user_name, request.kernel_slug, request.page_size = owner, slug, 100
+        if token:
+            request.page_token = token
+        response = kaggle.kernels.kernels_api_client.list_kernel_session_output(request)
+        for item in response.files or []:
+            with requests.get(item.url, stream=True, timeout=300) as answer:
+                size = answer.headers.get("Content-Length")
+                rows.append({"name": item.file_name, "http_status": answer.status_code,
+                             "size": int(size) if size is not None else None})
+        token = response.next_page_token
+        if not token:
+            break
+print(json.dumps({"status": status, "files": rows}))
+"""
 
 
 @dataclass(frozen=True)
@@ -40,7 +77,7 @@ class KernelStatus:
     """One answer of ``kaggle kernels status``."""
 
     state: str
-    """upper-case word: QUEUED, RUNNING, COMPLETE, ERROR, CANCEL_REQUESTED, CANCEL_ACKNOWLEDGED"""
+    """upper-case word: QUEUED, RUNNING, COMPLETE, ERROR, CANCEL_REQUESTED, CANCEL_ACKNOWLEDGED, NEW_SCRIPT"""
     failure_message: str = ""
     """Kaggle's failure message, when there is one"""
 
@@ -51,6 +88,39 @@ class KernelStatus:
     @property
     def failed(self) -> bool:
         return self.state in FAILED_STATES
+
+    @property
+    def not_started(self) -> bool:
+        """NEW_SCRIPT: the version is saved but no session runs it."""
+        return self.state in NOT_STARTED_STATES
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+
+@dataclass(frozen=True)
+class PushAnswer:
+    """What ``kernels push`` printed: the version Kaggle runs and any inputs it dropped."""
+
+    version: int
+    """kernel version number (0 when the CLI did not print one)"""
+    warnings: tuple[str, ...] = ()
+    """"The following are not valid ... sources" lines: the kernel runs without those inputs"""
+
+
+@dataclass(frozen=True)
+class DatasetState:
+    """``datasets status REF --format json``: processing status and current version number."""
+
+    status: str
+    """lower-case DatabundleVersionStatus: not_yet_persisted, blobs_received, ..., ready, failed"""
+    version: int
+    """current version number (0 while the first version is processed)"""
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
 
 
 def kaggle_executable() -> str:
@@ -89,24 +159,20 @@ class KaggleCLI:
         return proc.stdout
 
     # kernels -----------------------------------------------------------------------------
-    def push_kernel(self, folder: Path) -> int:
-        """``kernels push -p FOLDER``; the version number, or the error the CLI printed (exit 0)."""
+    def push_kernel(self, folder: Path) -> PushAnswer:
+        """``kernels push -p FOLDER``: the version and the warnings, or the error the CLI printed
+        (exit 0). A push "accepted with warnings" runs, so it is returned, not raised."""
         out = self.run("kernels", "push", "-p", str(folder))
         error = re.search(r"Kernel push error:\s*(.*)", out)
         if error:
             raise KaggleError(f"Kaggle rejected the kernel in {folder}: {error.group(1).strip()}")
         invalid = re.findall(r"are not valid (\w+ sources) and could not be added to the kernel: (.*)", out)
-        if invalid:
-            what = "; ".join(f"{kind}: {names}" for kind, names in invalid)
-            raise KaggleError(
-                f"Kaggle pushed {folder} without some inputs ({what}); check the slugs in kernel-metadata.json "
-                "and that the datasets/kernels exist and are visible to you"
-            )
+        warnings = tuple(f"{kind}: {names.strip()}" for kind, names in invalid)
         match = re.search(r"Kernel version (\d+) successfully pushed", out)
         if match:
-            return int(match.group(1))
+            return PushAnswer(int(match.group(1)), warnings)
         if "successfully pushed" in out:
-            return 0
+            return PushAnswer(0, warnings)
         raise KaggleError(f"unexpected answer from `kaggle kernels push -p {folder}`:\n{out.strip()}")
 
     def kernel_status(self, ref: str) -> KernelStatus:
@@ -137,15 +203,21 @@ class KaggleCLI:
         self.run("kernels", "output", ref, "-p", str(dest), "--force", "--quiet")
 
     # datasets ----------------------------------------------------------------------------
-    def dataset_status(self, ref: str) -> str | None:
-        """``datasets status REF`` (e.g. ``ready``), or None when the dataset does not exist."""
+    def dataset_state(self, ref: str) -> DatasetState | None:
+        """``datasets status REF --format json``; None when the dataset does not exist (HTTP 404,
+        printed as "Not found").
+        Other failures raise :class:`KaggleError` (the caller decides whether to retry)."""
         try:
-            out = self.run("datasets", "status", ref)
+            out = self.run("datasets", "status", ref, "--format", "json")
         except KaggleError as exc:
-            if str(exc) == CREDENTIALS_HELP:
-                raise
-            return None
-        return out.strip().lower() or "unknown"
+            if re.search(r"\b404\b|not found|does not exist", str(exc), re.IGNORECASE):
+                return None
+            raise
+        try:
+            data = json.loads(out.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError) as exc:
+            raise KaggleError(f"cannot read `kaggle datasets status {ref} --format json`: {out.strip()!r}") from exc
+        return DatasetState(str(data.get("status", "")).lower(), int(data.get("current_version_number") or 0))
 
     def dataset_create(self, folder: Path) -> None:
         """``datasets create -p FOLDER -r zip`` (subfolders are zipped, never skipped)."""
@@ -162,6 +234,33 @@ class KaggleCLI:
         error = re.search(r"Dataset (?:version )?creation error:\s*(.*)", out)
         if error:
             raise KaggleError(f"Kaggle refused the dataset {what} from {folder}: {error.group(1).strip()}")
+
+    def username(self) -> str | None:
+        """The user name the CLI authenticated as (``kaggle config view``): with an API token it
+        learns it by token introspection; None when the CLI cannot say."""
+        out = self.run("config", "view")
+        match = re.search(r"^- username: (.+)$", out, re.MULTILINE)
+        name = match.group(1).strip() if match else ""
+        return name if name and name != "None" else None
+
+    def output_listing(self, ref: str) -> tuple[KernelStatus, list[dict[str, object]]]:
+        """The session's status and its output listing with each file's HTTP status and size.
+
+        2.2.4's ``kernels output`` writes whatever body a download URL answers (an error page
+        too) without looking at the status; this asks the same API through the ``kaggle``
+        package, in a subprocess like every other call (importing it authenticates)."""
+        cmd = [str(Path(self.executable).parent / "python"), "-c", _LISTING_SCRIPT, ref]
+        if not Path(cmd[0]).is_file():
+            cmd[0] = sys.executable
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), timeout=self.timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise KaggleError(f"listing the outputs of {ref} did not answer within {self.timeout_s:.0f} s") from exc
+        if proc.returncode != 0:
+            tail = "\n".join(f"{proc.stdout}\n{proc.stderr}".strip().splitlines()[-6:])
+            raise KaggleError(f"cannot list the outputs of {ref} (exit {proc.returncode}):\n{tail}")
+        answer = json.loads(proc.stdout.strip().splitlines()[-1])
+        return KernelStatus(str(answer["status"]).upper()), answer["files"]
 
     def dataset_files(self, ref: str) -> dict[str, int]:
         """Name → size of the files the dataset holds (``datasets files REF --csv``)."""

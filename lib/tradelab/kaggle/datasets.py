@@ -3,8 +3,11 @@
 Each folder ``outputs/kaggle/datasets/<slug>/`` holds ``dataset-metadata.json`` plus the files;
 subfolders are uploaded as zips (``-r zip``). The content hash is written beside the folder
 (``<slug>.hash.json``) and into the dataset's description; a dataset is created or versioned only
-when the hash changed, and afterwards its file list is checked, because the CLI skips a failed
-or stale upload silently.
+when the hash changed. Kaggle processes a new version asynchronously (NOT_YET_PERSISTED …
+READY) and meanwhile serves the previous one, so after an upload tradelab waits until
+``datasets status`` says ready *and* the version number went up, then checks the file list,
+because the CLI skips a failed or stale upload silently. A version is never requested while
+the previous one is still processed (Kaggle refuses it).
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tradelab.errors import KaggleError
-from tradelab.kaggle.cli_driver import KaggleCLI
+from tradelab.kaggle.cli_driver import CREDENTIALS_HELP, DatasetState, KaggleCLI
 from tradelab.utils import atomic_write_json, file_sha256
+
+T = TypeVar("T")
 
 __all__ = [
     "DatasetFolder",
@@ -116,17 +121,15 @@ def build_data_dataset(ref: str, out_root: Path, data_dir: Path, patterns: list[
     return _finish(folder, ref, f"processed data from {data_dir.name}")
 
 
-def build_wheels_dataset(ref: str, out_root: Path, packages: list[str]) -> DatasetFolder:
-    """Wheels of ``packages`` (``pip wheel --no-deps``) for kernels with internet off."""
+def build_wheels_dataset(ref: str, out_root: Path, packages: list[str], cache: Path) -> DatasetFolder:
+    """Wheels of ``packages`` for Kaggle's CPython 3.12 manylinux x86_64, checked to install offline
+    with ``--no-deps`` (:mod:`tradelab.kaggle.wheels`); ``cache`` keeps downloads between pushes."""
+    from tradelab.kaggle.wheels import check_wheels, download_wheels
+
     folder = _fresh(out_root / ref.split("/", 1)[1])
-    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(folder), *packages]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise KaggleError(
-            f"`pip wheel` of {packages} failed (needs PyPI access): {proc.stderr.strip()[-500:]}; "
-            "or set wheels: false and enable_internet: true in the kaggle spec"
-        )
-    return _finish(folder, ref, f"offline wheels: {', '.join(packages)}")
+    download_wheels(packages, folder, cache)
+    check_wheels(folder, packages)
+    return _finish(folder, ref, f"offline wheels (cp312 manylinux x86_64): {', '.join(packages)}")
 
 
 def _missing(ds: DatasetFolder, held: dict[str, int]) -> list[str]:
@@ -138,28 +141,69 @@ def _missing(ds: DatasetFolder, held: dict[str, int]) -> list[str]:
     return missing
 
 
-def _verify(cli: KaggleCLI, ds: DatasetFolder, timeout_s: float = 900.0) -> None:
-    """Wait until the dataset lists every expected file; raise when it is ready without some."""
-    deadline, delay = time.monotonic() + timeout_s, 2.0
+def _retry(call: Callable[[], T], what: str, deadline: float, delay: float = 2.0) -> T:
+    """``call()``, retrying transient CLI failures with back-off until ``deadline``."""
     while True:
-        held = cli.dataset_files(ds.ref)
-        missing = _missing(ds, held)
-        if not missing:
-            return
-        state = cli.dataset_status(ds.ref)
-        if state in ("ready", "failed", None) or time.monotonic() > deadline:
-            raise KaggleError(
-                f"dataset {ds.ref} was saved without {missing} (it holds {sorted(held)}, status {state}): "
-                "the kaggle CLI skips a failed or stale upload silently; remove $TMPDIR/.kaggle/uploads "
-                "and push again"
-            )
-        time.sleep(delay)  # still processing on Kaggle's side
+        try:
+            return call()
+        except KaggleError as exc:
+            if str(exc) == CREDENTIALS_HELP or time.monotonic() + delay > deadline:
+                raise KaggleError(f"{what} kept failing: {exc}") from exc
+        time.sleep(delay)
         delay = min(delay * 1.5, 30.0)
 
 
-def ensure_dataset(cli: KaggleCLI, ds: DatasetFolder, force: bool = False) -> str:
-    """Create or version ``ds`` unless the hash recorded at its last push matches; returns
-    created|versioned|unchanged. ``force`` uploads even when the hash matches."""
+def _settled(cli: KaggleCLI, ref: str, timeout_s: float) -> DatasetState | None:
+    """Wait until no version of ``ref`` is being processed; its state (None: no such dataset)."""
+    deadline, delay = time.monotonic() + timeout_s, 1.0
+    while True:
+        state = _retry(lambda: cli.dataset_state(ref), f"`kaggle datasets status {ref}`", deadline)
+        if state is None or state.ready or state.status == "failed":
+            return state
+        if time.monotonic() + delay > deadline:
+            raise KaggleError(
+                f"dataset {ref} is still {state.status} after {timeout_s:.0f} s (a version pushed earlier is "
+                "being processed and Kaggle refuses another meanwhile): push again when `kaggle datasets "
+                f"status {ref}` says ready"
+            )
+        time.sleep(delay)
+        delay = min(delay * 1.5, 30.0)
+
+
+def _verify(cli: KaggleCLI, ds: DatasetFolder, before: int, timeout_s: float = 1800.0) -> int:
+    """Wait until Kaggle processed the new version (ready, version > ``before``); then check that
+    it lists every expected file. Returns the new version number."""
+    deadline, delay = time.monotonic() + timeout_s, 1.0
+    while True:
+        state = _retry(lambda: cli.dataset_state(ds.ref), f"`kaggle datasets status {ds.ref}`", deadline)
+        if state is not None and state.status == "failed":
+            raise KaggleError(f"Kaggle failed to process dataset {ds.ref}: see its page on kaggle.com and push again")
+        if state is not None and state.ready and state.version > before:
+            break
+        if time.monotonic() + delay > deadline:
+            seen = f"{state.status}, version {state.version}" if state else "not found"
+            raise KaggleError(
+                f"dataset {ds.ref} not ready after {timeout_s:.0f} s ({seen}; waiting for a version above {before}): "
+                "a kernel pushed now would mount the old version; push again once `kaggle datasets status "
+                f"{ds.ref}` says ready"
+            )
+        time.sleep(delay)  # Kaggle still processes the upload and serves the previous version
+        delay = min(delay * 1.5, 30.0)
+    held = _retry(lambda: cli.dataset_files(ds.ref), f"`kaggle datasets files {ds.ref}`", deadline)
+    missing = _missing(ds, held)
+    if missing:
+        raise KaggleError(
+            f"dataset {ds.ref} was saved without {missing} (it holds {sorted(held)}, version {state.version}): "
+            "the kaggle CLI skips a failed or stale upload silently; remove $TMPDIR/.kaggle/uploads "
+            "and push again"
+        )
+    return state.version
+
+
+def ensure_dataset(cli: KaggleCLI, ds: DatasetFolder, force: bool = False, timeout_s: float = 1800.0) -> str:
+    """Create or version ``ds`` unless the hash recorded at its last push matches, and wait until
+    Kaggle serves the new version; returns created|versioned|unchanged. ``force`` uploads even
+    when the hash matches."""
     record = {}
     if ds.record_path.is_file():
         record = json.loads(ds.record_path.read_text(encoding="utf-8"))
@@ -167,18 +211,15 @@ def ensure_dataset(cli: KaggleCLI, ds: DatasetFolder, force: bool = False) -> st
     if known and not force and record.get("content_hash") == ds.content_hash:
         return "unchanged"
     message = f"tradelab content sha256 {ds.content_hash[:16]}"
-    action = "versioned" if known else "created"
-    try:
-        cli.dataset_version(ds.path, message) if known else cli.dataset_create(ds.path)
-    except KaggleError as exc:  # the local record is stale: the dataset exists, or no longer does
-        if "already in use" in str(exc):
-            cli.dataset_version(ds.path, message)
-            action = "versioned"
-        elif "does not exist" in str(exc) or "not found" in str(exc).lower():
-            cli.dataset_create(ds.path)
-            action = "created"
-        else:
-            raise
-    _verify(cli, ds)
-    atomic_write_json(ds.record_path, {"ref": ds.ref, "content_hash": ds.content_hash, "action": action})
+    state = _settled(cli, ds.ref, timeout_s)  # what Kaggle holds, once nothing is being processed
+    before = state.version if state else 0
+    if state is None:
+        cli.dataset_create(ds.path)
+        action = "created"
+    else:
+        cli.dataset_version(ds.path, message)
+        action = "versioned"
+    version = _verify(cli, ds, before, timeout_s)
+    atomic_write_json(ds.record_path, {"ref": ds.ref, "content_hash": ds.content_hash, "action": action,
+                                       "version": version, "files": ds.expected_names()})
     return action

@@ -116,11 +116,13 @@ def build_kernel_folder(
     kernel_sources: tuple[str, ...] = (),
     resume_slug: str | None = None,
     root: Path | None = None,
+    requirements: list[str] | None = None,
 ) -> KernelFolder:
     """Write ``out_dir/<slug>.ipynb`` and ``out_dir/kernel-metadata.json``.
 
     ``dataset_refs`` maps role (code, data, wheels) → ``owner/slug`` of the attached datasets;
-    ``resume_slug`` names the attached previous kernel whose newest checkpoint is injected.
+    ``resume_slug`` names the attached previous kernel whose newest checkpoint is injected;
+    ``requirements`` (default: the spec's) are installed by the bootstrap cell in this order.
     """
     import nbformat
 
@@ -138,7 +140,8 @@ def build_kernel_folder(
     slugs = {role: ref.split("/", 1)[1] for role, ref in dataset_refs.items()}
     lines = _runtime_lines(spec, known, slugs, resume_slug)
     online = spec.enable_internet or "wheels" in slugs
-    boot = bootstrap_source(slugs["code"], slugs.get("wheels"), spec.requirements if online else [])
+    reqs = list(spec.requirements if requirements is None else requirements)
+    boot = bootstrap_source(slugs["code"], slugs.get("wheels"), reqs if online else [])
     nb = _inject(nb_path, params, lines, boot)
     if out_dir.exists():
         shutil.rmtree(out_dir)

@@ -20,16 +20,29 @@ from typing import Any
 from tradelab.config import ConfigBase, load_yaml
 from tradelab.errors import KaggleError
 
-__all__ = ["KaggleSpec", "load_spec", "resolve_owner", "slugify", "SPEC_DIR"]
+__all__ = ["KaggleSpec", "load_spec", "resolve_owner", "slugify", "SPEC_DIR", "PLACEHOLDER_OWNER"]
 
 #: ``kaggle/specs/`` at the repository root.
 SPEC_DIR = Path(__file__).resolve().parents[3] / "kaggle" / "specs"
 PATH_ROLES = ("code", "data", "working")
-#: packages tradelab needs that Kaggle's Python image does not ship (pinned like requirements.txt)
+#: what tradelab needs that Kaggle's Python 3.12 image does not ship, with the dependencies those
+#: need beyond the image (farama-notifications for gymnasium), pinned like requirements.txt and
+#: listed so that each comes after what it requires (installed with --no-deps in this order)
 KAGGLE_MISSING = (
-    "stable-baselines3==2.9.2", "gymnasium==1.4.0", "ta==0.11.0", "hmmlearn==0.3.3",
-    "backtesting==0.6.6", "arch==8.0.0",
+    "farama-notifications==0.0.6", "gymnasium==1.4.0", "stable-baselines3==2.9.2", "ta==0.11.0",
+    "hmmlearn==0.3.3", "backtesting==0.6.6", "arch==8.0.0",
 )
+#: what the kernel takes from Kaggle's image and must never install over (CUDA builds of torch and
+#: tensorflow, keras) or need not: the dependencies of KAGGLE_MISSING that the image ships
+KAGGLE_IMAGE = (
+    "torch", "tensorflow", "keras", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "bokeh",
+    "cloudpickle", "typing-extensions", "packaging", "matplotlib", "h5py", "pyarrow", "pyyaml", "optuna",
+    "papermill", "kaggle", "tensorboard",
+)
+#: never shipped in the wheels dataset nor pip-installed in a kernel
+NEVER_INSTALL = ("torch", "tensorflow", "tensorflow-cpu", "keras", "nvidia-*", "tensorboard")
+#: owner written into folders built by a dry run when no Kaggle credentials are configured
+PLACEHOLDER_OWNER = "your-kaggle-username"
 
 
 def slugify(text: str) -> str:
@@ -66,8 +79,9 @@ class KaggleSpec(ConfigBase):
     wheels_dataset: str = "tradelab-wheels"
     """dataset slug of the offline wheels"""
     requirements: list[str] = field(default_factory=lambda: list(KAGGLE_MISSING))
-    """pip requirements Kaggle's image lacks: pip-installed by the bootstrap cell when internet is
-    on, or built into the wheels dataset (``pip wheel --no-deps``) and installed offline"""
+    """what Kaggle's image lacks, dependencies included, in install order: pip-installed with
+    ``--no-deps`` by the bootstrap cell (from PyPI with internet, else from the wheels dataset,
+    built with ``pip download`` for Kaggle's cp312 manylinux x86_64)"""
     parameters: dict[str, Any] = field(default_factory=dict)
     """notebook parameters injected by default (``-p key value`` overrides them)"""
     path_parameters: dict[str, str] = field(default_factory=dict)
@@ -84,6 +98,9 @@ class KaggleSpec(ConfigBase):
     """first status poll interval; grows ×1.5 per poll"""
     max_poll_s: float = 300.0
     """longest interval between status polls"""
+    settle_s: float = 180.0
+    """after a push, `kernels status` may still describe the previous session: a finished state
+    counts once the new session was seen QUEUED/RUNNING, or this many seconds after the push"""
 
     def validate(self) -> None:
         """Check slugs and path parameters; every problem names the field and the fix."""
@@ -105,6 +122,12 @@ class KaggleSpec(ConfigBase):
                     f"kaggle spec {self.workflow}: path_parameters.{key} = {target!r}; "
                     f"use 'ROLE:relative/path' with ROLE one of {PATH_ROLES} (or just 'working')"
                 )
+        never = [r for r in self.requirements if _never_install(r)]
+        if never:
+            raise KaggleError(
+                f"kaggle spec {self.workflow}: requirements {never} come with Kaggle's image (CUDA builds); "
+                "remove them: the kernel must not install over the image's torch/tensorflow/keras"
+            )
         if self.wheels and self.enable_internet:
             raise KaggleError(
                 f"kaggle spec {self.workflow}: wheels: true is for offline kernels; set enable_internet: false"
@@ -125,6 +148,13 @@ class KaggleSpec(ConfigBase):
         return (root or SPEC_DIR.parents[1]) / "notebooks" / f"{self.workflow}.ipynb"
 
 
+def _never_install(requirement: str) -> bool:
+    import fnmatch
+
+    name = re.split(r"[\s=<>!~\[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+    return any(fnmatch.fnmatch(name, pat) for pat in NEVER_INSTALL)
+
+
 def load_spec(workflow: str, spec_dir: str | Path | None = None, **overrides: Any) -> KaggleSpec:
     """``kaggle/specs/<workflow>.yaml`` (or a YAML path) as a :class:`KaggleSpec`; defaults when absent."""
     candidate = Path(workflow)
@@ -140,10 +170,12 @@ def load_spec(workflow: str, spec_dir: str | Path | None = None, **overrides: An
     return KaggleSpec.from_dict(data, f"kaggle spec {workflow}")
 
 
-def resolve_owner(owner: str | None = None) -> str:
-    """The Kaggle user name: ``owner``, ``KAGGLE_USERNAME`` or the ``username`` of kaggle.json.
+def resolve_owner(owner: str | None = None, *, ask_cli: bool = True) -> str:
+    """The Kaggle user name: ``owner``, ``KAGGLE_USERNAME``, the ``username`` of kaggle.json, or
+    (API tokens: ``KAGGLE_API_TOKEN``, ``~/.kaggle/access_token``) the name the ``kaggle`` CLI
+    learns by token introspection (``kaggle config view``).
 
-    Only the user name is read here; the key stays with the ``kaggle`` CLI.
+    Only the user name is read here; the key or token stays with the ``kaggle`` CLI.
     """
     if owner:
         return owner
@@ -159,7 +191,21 @@ def resolve_owner(owner: str | None = None) -> str:
                 name = None
             if name:
                 return str(name)
+    name = _cli_username() if ask_cli else None
+    if name:
+        return name
     raise KaggleError(
-        "Kaggle user name unknown: pass --owner NAME, set KAGGLE_USERNAME, or put kaggle.json "
-        "(from kaggle.com → Settings → API → Create New Token) in ~/.kaggle/ or $KAGGLE_CONFIG_DIR"
+        "Kaggle user name unknown: pass --owner NAME, set KAGGLE_USERNAME, log in with an API token "
+        "(KAGGLE_API_TOKEN or ~/.kaggle/access_token, from kaggle.com → Settings → API), or put "
+        "kaggle.json in ~/.kaggle/ or $KAGGLE_CONFIG_DIR"
     )
+
+
+def _cli_username() -> str | None:
+    """``kaggle config view``'s user name (token introspection); None without credentials."""
+    from tradelab.kaggle.cli_driver import KaggleCLI
+
+    try:
+        return KaggleCLI(timeout_s=120.0).username()
+    except KaggleError:
+        return None
