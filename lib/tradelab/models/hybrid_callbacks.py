@@ -50,6 +50,25 @@ def _last_checkpoint(folder: Path, history: dict[str, list[float]]) -> Any:
     return LastCheckpoint()
 
 
+def _time_budget(budget_s: float) -> Any:
+    import time
+
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        """Stop after the epoch that exhausts ``budget_s`` seconds of training (benchmarks, tests)."""
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if time.perf_counter() - self.start >= budget_s:
+                log.info("time budget %.0f s used after epoch %d: stopping", budget_s, epoch + 1)
+                self.model.stop_training = True
+
+    return TimeBudget()
+
+
 def make_callbacks(
     folder: Path,
     log_dir: Path | None,
@@ -61,6 +80,7 @@ def make_callbacks(
     lr_patience: int = 5,
     lr_factor: float = 0.5,
     min_lr: float = 1e-6,
+    budget_s: float | None = None,
 ) -> tuple[list[Any], Any]:
     """(callbacks, the last-checkpoint callback whose ``.history`` spans resumed epochs too)."""
     import keras
@@ -74,6 +94,8 @@ def make_callbacks(
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, patience=lr_patience, factor=lr_factor, min_lr=min_lr),
         last,
     ]
+    if budget_s is not None:
+        callbacks.append(_time_budget(float(budget_s)))
     if log_dir is not None and use_tensorflow_summaries():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir)))
     return callbacks, last

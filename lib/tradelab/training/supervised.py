@@ -18,7 +18,7 @@ import yaml
 
 from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
-from tradelab.models.hybrid import HEADS
+from tradelab.models.hybrid import HEADS, SIGNAL_HEAD
 from tradelab.models.hybrid_artifacts import HybridPredictor, load_artifacts, outputs_frame, save_model_atomic
 from tradelab.utils import (
     atomic_write_json,
@@ -118,6 +118,8 @@ class TrainingParams(ConfigBase):
     """XLA-compile the train step (off: compiling costs seconds on CPU for no gain at this size)"""
     make_plots: bool = True
     """write learning-curve, confusion-matrix and volatility PNGs into the artifact folder"""
+    budget_s: float | None = None
+    """stop after the epoch that exhausts this many seconds of training (None: epochs and early stopping only)"""
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,8 @@ def _fit(cfg: SupervisedConfig, run_dir: Path, loader: Any, data: Any) -> tuple[
     log_dir = Path(cfg.paths.log_dir) if cfg.paths.log_dir else run_dir / "tensorboard"
     callbacks, last = make_callbacks(folder, log_dir if cb.tensorboard else None, past, monitor=cb.checkpoint_monitor_metric,
                                      mode=cb.monitor_mode, patience=cb.early_stopping_patience,
-                                     lr_patience=cb.reduce_lr_patience, lr_factor=cb.reduce_lr_factor, min_lr=cb.min_lr)
+                                     lr_patience=cb.reduce_lr_patience, lr_factor=cb.reduce_lr_factor, min_lr=cb.min_lr,
+                                     budget_s=tp.budget_s)
     if start < tp.epochs:
         model.fit(loader.dataset("train"), validation_data=loader.dataset("val"), epochs=tp.epochs,
                   initial_epoch=start, callbacks=callbacks, verbose=tp.verbose, shuffle=False)
@@ -304,6 +307,7 @@ def train_supervised(config: SupervisedConfig, return_predictor: bool = False) -
         metrics = {"asset": data.asset, "data_hash": data.content_hash, "epochs_run": len(history.get("loss", [])), "monitor": monitor,
                    "best_monitor": best_so_far(history.get(monitor, []), config.callback_params.monitor_mode, monitor),
                    "val": val, "test": test}
+        metrics.update(_logreg_and_trading(config, data, {"val": val, "test": test}, {"val": val_preds, "test": test_preds}))
         _write_artifacts(config, run_dir, model, data, history, metrics)
         _write_predictions(run_dir, loader, "val", val_preds)
         _write_predictions(run_dir, loader, "test", test_preds)
@@ -320,6 +324,31 @@ def train_supervised(config: SupervisedConfig, return_predictor: bool = False) -
     finally:
         log.removeHandler(handler)
         handler.close()
+
+
+def _logreg_and_trading(config: SupervisedConfig, data: Any, results: dict[str, dict], preds: dict[str, dict]) -> dict[str, Any]:
+    """Logistic regression on the same windows (a signal-head baseline) and both models' sign rule at 1x costs.
+
+    Adds ``logistic_regression`` to each split's signal-head baselines; returns the ``logistic_regression``
+    (chosen C) and ``trading`` (per split: sign rule of each model beside buy-and-hold and flat) sections.
+    """
+    from tradelab.models.hybrid_metrics import SIGNAL_CLASS_NAMES, classification_metrics
+    from tradelab.models.logreg import fit_logreg, window_rows
+    from tradelab.models.signal_rule import trading_report
+
+    dp = config.data_loader_params
+    baseline = fit_logreg(data, dp.time_window, class_weighting=dp.class_weighting, seed=config.training_params.seed)
+    trading = {}
+    for split, result in results.items():
+        probs = baseline.probabilities(data, split)
+        _, y = window_rows(data, split, dp.time_window)
+        result[SIGNAL_HEAD]["baselines"]["logistic_regression"] = classification_metrics(
+            y, probs.argmax(axis=1), list(SIGNAL_CLASS_NAMES))
+        trading[split] = trading_report({"morningstar": preds[split][SIGNAL_HEAD], "logistic_regression": probs},
+                                        data.frames[split], dp.time_window)
+    log.info("test sign rule at 1x costs: %s", ", ".join(f"{k} Sharpe {v['sharpe_ratio']:.2f}" for k, v in trading["test"].items()))
+    return {"logistic_regression": {"C": baseline.C, "val_accuracy_by_C": baseline.val_accuracy_by_C,
+                                    "features": "last row of each window"}, "trading": trading}
 
 
 def summary_line(split_metrics: dict[str, Any]) -> str:
