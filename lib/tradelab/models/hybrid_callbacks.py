@@ -17,17 +17,26 @@ from tradelab.models.hybrid_artifacts import save_model_atomic
 from tradelab.utils import atomic_write_json, read_json
 from tradelab.utils.tensorboard import use_tensorflow_summaries
 
-__all__ = ["best_so_far", "make_callbacks", "resume_state", "clear_checkpoints"]
+__all__ = ["resolve_mode", "best_so_far", "make_callbacks", "resume_state", "clear_checkpoints"]
 
 log = logging.getLogger("tradelab.supervised")
+
+
+def resolve_mode(mode: str, monitor: str) -> str:
+    """'min'/'max' as given; 'auto' → max for accuracy/AUC-like names, else min.
+
+    Keras's own 'auto' gives up on per-head names such as ``val_trading_signal_output_loss``.
+    """
+    if mode != "auto":
+        return mode
+    return "max" if ("acc" in monitor or "auc" in monitor) else "min"
 
 
 def best_so_far(values: list[float], mode: str, monitor: str) -> float | None:
     """Best value of ``monitor`` in ``values`` (max for accuracy/AUC-like names in auto mode)."""
     if not values:
         return None
-    maximise = mode == "max" or (mode == "auto" and ("acc" in monitor or "auc" in monitor))
-    return float(max(values) if maximise else min(values))
+    return float(max(values) if resolve_mode(mode, monitor) == "max" else min(values))
 
 
 def _last_checkpoint(folder: Path, history: dict[str, list[float]]) -> Any:
@@ -86,6 +95,7 @@ def make_callbacks(
     import keras
 
     folder.mkdir(parents=True, exist_ok=True)
+    mode = resolve_mode(mode, monitor)
     last = _last_checkpoint(folder, history or {})
     callbacks = [
         keras.callbacks.ModelCheckpoint(folder / "best.keras", monitor=monitor, mode=mode, save_best_only=True,

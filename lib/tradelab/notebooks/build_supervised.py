@@ -17,9 +17,9 @@ through the env at 1x costs, beside buy-and-hold and flat. Everything (model, sc
 `output_dir`; `tradelab train supervised` runs the same code from the shell."""
 
 PARAMETERS = '''asset = "goog"  # embedded asset (goog, eurusd, spx, ndx) or any built {asset}_final.parquet
-epochs = 30  # maximum epochs (early stopping on val_loss may end sooner)
+epochs = 30  # maximum epochs (early stopping on the signal head's val loss may end sooner)
 batch_size = 32  # windows per batch
-lr = 0.001  # Adam learning rate
+lr = 0.0003  # Adam learning rate (configs/supervised.yaml says why)
 seed = 42  # seeds python, numpy, TF and Keras
 data_dir = "data/processed"  # folder with {asset}_final.parquet
 build_data_if_missing = True  # build the embedded asset's parquet into data_dir when absent

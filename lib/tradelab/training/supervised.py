@@ -58,7 +58,7 @@ class PathsConfig(ConfigBase):
 class DataLoaderParams(ConfigBase):
     asset: str = "goog"
     """asset name (lower-cased file stem of ``{asset}_final.parquet``)"""
-    time_window: int = 30
+    time_window: int = 10
     """bars per input window (must exceed the label horizon)"""
     batch_size: int = 32
     """windows per batch"""
@@ -74,21 +74,21 @@ class DataLoaderParams(ConfigBase):
 
 @dataclass(frozen=True)
 class ModelParams(ConfigBase):
-    cnn_filters: tuple[int, ...] = (32, 32)
+    cnn_filters: tuple[int, ...] = (16,)
     """filters of each causal Conv1D block"""
     kernel_size: int = 3
     """Conv1D kernel size"""
-    lstm_units: tuple[int, ...] = (32,)
+    lstm_units: tuple[int, ...] = (16,)
     """units of each stacked LSTM layer"""
-    dense_units: int = 32
+    dense_units: int = 16
     """width of the shared dense layer feeding the three heads"""
-    dropout: float = 0.2
+    dropout: float = 0.4
     """dropout after the CNN and the LSTM"""
     use_attention: bool = False
     """self-attention over the LSTM sequence before pooling"""
     attention_heads: int = 2
     """heads of the self-attention layer"""
-    l2: float = 0.0
+    l2: float = 0.001
     """L2 weight penalty on conv/LSTM/dense kernels"""
 
 
@@ -100,7 +100,7 @@ def _default_loss_weights() -> dict[str, float]:
 class TrainingParams(ConfigBase):
     epochs: int = 50
     """maximum epochs (early stopping may end sooner)"""
-    learning_rate: float = 0.001
+    learning_rate: float = 0.0003
     """Adam learning rate"""
     loss_weights: dict[str, float] = field(default_factory=_default_loss_weights)
     """weight of each head's loss in the total loss"""
@@ -124,13 +124,14 @@ class TrainingParams(ConfigBase):
 
 @dataclass(frozen=True)
 class CallbackParams(ConfigBase):
-    early_stopping_patience: int = 10
+    early_stopping_patience: int = 5
     """epochs without improvement of the monitor before stopping"""
-    checkpoint_monitor_metric: str = "val_loss"
-    """metric that picks the best checkpoint, drives early stopping and LR reduction"""
+    checkpoint_monitor_metric: str = "val_trading_signal_output_loss"
+    """metric that picks the best checkpoint, drives early stopping and LR reduction (the signal head's val
+    loss: the summed ``val_loss`` keeps falling with the other heads while the signal head overfits)"""
     monitor_mode: str = "auto"
-    """'min', 'max' or 'auto' (Keras infers it from the name)"""
-    reduce_lr_patience: int = 5
+    """'min', 'max' or 'auto' (max for accuracy/AUC-like names, min otherwise)"""
+    reduce_lr_patience: int = 2
     """epochs without improvement before the learning rate is reduced"""
     reduce_lr_factor: float = 0.5
     """factor applied to the learning rate on a plateau"""
