@@ -97,8 +97,9 @@ def run_morningstar(market: str, seed: int = 0, *, budget_s: float | None = None
     trading = metrics["trading"]
     sig = {s: metrics[s]["trading_signal_output"] for s in ("val", "test")}
     test = trading["test"]["morningstar"]
+    name = "morningstar" if permute_labels is None else "morningstar_permuted_labels"
     return LearnerResult(
-        learner="morningstar" if permute_labels is None else "morningstar_permuted_labels", market=market, seed=seed, test_sharpe=test["sharpe_ratio"], test_return=test["total_return"],
+        learner=name, market=market, seed=seed, test_sharpe=test["sharpe_ratio"], test_return=test["total_return"],
         wall_s=time.perf_counter() - start, steps=int(metrics["epochs_run"]), curve=curve, curve_metric="val_signal_accuracy",
         extra={"test_accuracy": sig["test"]["model"]["accuracy"], "val_accuracy": sig["val"]["model"]["accuracy"],
                "val_sharpe": trading["val"]["morningstar"]["sharpe_ratio"],
