@@ -52,10 +52,11 @@ def test_permuted_labels_fail_the_same_check(tmp_path) -> None:
     """Teeth: with the train labels permuted there is nothing to learn, and the check must say so."""
     from tradelab.training.learners_supervised import run_morningstar
 
-    result = run_morningstar("momentum", 0, workdir=tmp_path, permute_labels=1, **TINY)
+    result = run_morningstar("momentum", 0, workdir=tmp_path, permute_labels=1, budget_s=1e-3, **TINY)
     ok, why = _learned(result)
     assert not ok, why
     assert result.learner == "morningstar_permuted_labels"
+    assert result.steps == 1  # the time budget ends training after the first epoch
 
 
 def test_logreg_runner_reports_accuracy_and_sign_rule(tmp_path) -> None:
