@@ -66,7 +66,14 @@ def test_smoke_training_writes_every_artifact(goog) -> None:
     for split in ("val", "test"):
         heads = saved[split]
         assert set(HEADS) <= set(heads)
-        assert set(heads[SIGNAL_HEAD]["baselines"]) == {"majority", "previous_class"}
+        assert set(heads[SIGNAL_HEAD]["baselines"]) == {"majority", "previous_class", "logistic_regression"}
+        lr_support = heads[SIGNAL_HEAD]["baselines"]["logistic_regression"]["per_class"].values()
+        assert sum(c["support"] for c in lr_support) == heads[SIGNAL_HEAD]["n_windows"]  # same windows
+        # the signal head traded by its sign rule through the env at 1x costs, beside the references
+        trading = saved["trading"][split]
+        assert set(trading) == {"morningstar", "logistic_regression", "buy_and_hold", "flat"}
+        assert trading["flat"]["sharpe_ratio"] == 0.0 and trading["flat"]["n_trades"] == 0
+        assert trading["morningstar"]["n_trades"] > 0
         assert set(heads[SIGNAL_HEAD]["model"]["per_class"]) == {"sell", "hold", "buy"}
         assert {"precision", "recall"} <= set(heads[SIGNAL_HEAD]["model"]["per_class"]["buy"])
         assert "trailing_realised" in heads[VOLATILITY_HEAD]["baselines"]
@@ -158,7 +165,11 @@ def test_two_seeded_runs_give_identical_metrics_and_flags_override_yaml(tmp_path
     cfg = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())
     assert cfg["training_params"]["epochs"] == 2 and cfg["data_loader_params"]["batch_size"] == 48
     assert cfg["training_params"]["learning_rate"] == 0.003 and cfg["model_params"]["lstm_units"] == [8]
-    assert cfg["callback_params"]["early_stopping_patience"] == 10  # untouched keys come from the YAML
+    from tradelab.config import CONFIG_DIR
+
+    yaml_cfg = yaml.safe_load((CONFIG_DIR / "supervised.yaml").read_text())
+    for key in ("early_stopping_patience", "checkpoint_monitor_metric"):  # untouched keys come from the YAML
+        assert cfg["callback_params"][key] == yaml_cfg["callback_params"][key]
 
 
 def test_missing_parquet_is_one_clear_cli_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

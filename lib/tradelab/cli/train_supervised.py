@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--asset", default=argparse.SUPPRESS, help="asset (config default: goog)")
     parser.add_argument("--epochs", type=int, default=argparse.SUPPRESS, help="maximum epochs (config default: 50)")
     parser.add_argument("--batch_size", "--batch-size", type=int, default=argparse.SUPPRESS, help="batch size (config default: 32)")
-    parser.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="Adam learning rate (config default: 0.001)")
+    parser.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="Adam learning rate (config default: 0.0003)")
     parser.add_argument("--val_split", "--val-split", type=float,
                         default=argparse.SUPPRESS, help="re-split train+val: last fraction is val (config default: the parquet's split)")
     parser.add_argument("--save_path", "--save-path",

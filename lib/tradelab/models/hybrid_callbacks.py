@@ -17,17 +17,26 @@ from tradelab.models.hybrid_artifacts import save_model_atomic
 from tradelab.utils import atomic_write_json, read_json
 from tradelab.utils.tensorboard import use_tensorflow_summaries
 
-__all__ = ["best_so_far", "make_callbacks", "resume_state", "clear_checkpoints"]
+__all__ = ["resolve_mode", "best_so_far", "make_callbacks", "resume_state", "clear_checkpoints"]
 
 log = logging.getLogger("tradelab.supervised")
+
+
+def resolve_mode(mode: str, monitor: str) -> str:
+    """'min'/'max' as given; 'auto' → max for accuracy/AUC-like names, else min.
+
+    Keras's own 'auto' gives up on per-head names such as ``val_trading_signal_output_loss``.
+    """
+    if mode != "auto":
+        return mode
+    return "max" if ("acc" in monitor or "auc" in monitor) else "min"
 
 
 def best_so_far(values: list[float], mode: str, monitor: str) -> float | None:
     """Best value of ``monitor`` in ``values`` (max for accuracy/AUC-like names in auto mode)."""
     if not values:
         return None
-    maximise = mode == "max" or (mode == "auto" and ("acc" in monitor or "auc" in monitor))
-    return float(max(values) if maximise else min(values))
+    return float(max(values) if resolve_mode(mode, monitor) == "max" else min(values))
 
 
 def _last_checkpoint(folder: Path, history: dict[str, list[float]]) -> Any:
@@ -50,6 +59,25 @@ def _last_checkpoint(folder: Path, history: dict[str, list[float]]) -> Any:
     return LastCheckpoint()
 
 
+def _time_budget(budget_s: float) -> Any:
+    import time
+
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        """Stop after the epoch that exhausts ``budget_s`` seconds of training (benchmarks, tests)."""
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if time.perf_counter() - self.start >= budget_s:
+                log.info("time budget %.0f s used after epoch %d: stopping", budget_s, epoch + 1)
+                self.model.stop_training = True
+
+    return TimeBudget()
+
+
 def make_callbacks(
     folder: Path,
     log_dir: Path | None,
@@ -61,6 +89,7 @@ def make_callbacks(
     lr_patience: int = 5,
     lr_factor: float = 0.5,
     min_lr: float = 1e-6,
+    budget_s: float | None = None,
 ) -> tuple[list[Any], Any]:
     """(callbacks, the last-checkpoint callback whose ``.history`` spans resumed epochs too)."""
     import keras
@@ -68,6 +97,7 @@ def make_callbacks(
     from tradelab.training.monitor import keras_callback
 
     folder.mkdir(parents=True, exist_ok=True)
+    mode = resolve_mode(mode, monitor)
     last = _last_checkpoint(folder, history or {})
     callbacks = [
         keras_callback(folder.parent / "resources.json"),  # first: later callbacks see its CPU/RSS/GPU sample
@@ -77,6 +107,8 @@ def make_callbacks(
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, patience=lr_patience, factor=lr_factor, min_lr=min_lr),
         last,
     ]
+    if budget_s is not None:
+        callbacks.append(_time_budget(float(budget_s)))
     if log_dir is not None and use_tensorflow_summaries():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir)))
     return callbacks, last

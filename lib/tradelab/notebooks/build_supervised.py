@@ -11,13 +11,15 @@ HEADER = """# 01 · Morningstar: supervised multi-task model
 Trains the hybrid CNN+LSTM (`tradelab.models.hybrid`) on `{asset}_final.parquet` with three heads:
 trading signal (sell/hold/buy), forward volatility and volatility regime. Validation drives
 checkpointing and early stopping; the test split is scored once at the end, beside naive
-baselines on the same windows. Everything (model, scaler, config, metrics, plots) lands in
+baselines and a logistic regression on the same windows, and the signal head is traded with a
+causal sign rule (long if P(buy) > P(sell), short if lower; decided at t, filled at t+1's open)
+through the env at 1x costs, beside buy-and-hold and flat. Everything (model, scaler, config, metrics, plots) lands in
 `output_dir`; `tradelab train supervised` runs the same code from the shell."""
 
 PARAMETERS = '''asset = "goog"  # embedded asset (goog, eurusd, spx, ndx) or any built {asset}_final.parquet
-epochs = 30  # maximum epochs (early stopping on val_loss may end sooner)
+epochs = 30  # maximum epochs (early stopping on the signal head's val loss may end sooner)
 batch_size = 32  # windows per batch
-lr = 0.001  # Adam learning rate
+lr = 0.0003  # Adam learning rate (configs/supervised.yaml says why)
 seed = 42  # seeds python, numpy, TF and Keras
 data_dir = "data/processed"  # folder with {asset}_final.parquet
 build_data_if_missing = True  # build the embedded asset's parquet into data_dir when absent
@@ -51,6 +53,8 @@ cfg.to_dict()''',
     '''metrics = train_supervised(cfg)
 run = Path(metrics["artifact_dir"])
 display(summary_frame(metrics).round(4))''',
+    "## Trading the signal head: sign rule at 1x costs (Morningstar, logistic regression) beside buy-and-hold and flat",
+    '''pd.DataFrame({(split, name): row for split, table in metrics["trading"].items() for name, row in table.items()}).T.round(3)''',
     "## Learning curves per head (train loss is class-weighted, val loss is not)",
     '''plots.plot_learning_curves(json.loads((run / "history.json").read_text()));''',
     "## Confusion matrices on the test split",

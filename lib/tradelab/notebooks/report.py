@@ -177,15 +177,26 @@ def _supervised_verdict(stage: str, head: str, key: str, h: dict[str, Any]) -> s
             f"{_fmt(bases[best_name], fixed=False)} vs model {_fmt(model, fixed=False)}).")
 
 
+def _sign_rule_note(stage: str, trading: Any) -> str | None:
+    """The signal head's causal sign rule (and the logistic regression's) at 1x costs, beside buy-and-hold and flat."""
+    rows = trading.get("test") if isinstance(trading, dict) else None
+    if not isinstance(rows, dict) or not rows:
+        return None
+    parts = ", ".join(f"{name} {_fmt(r.get('sharpe_ratio'))}" for name, r in rows.items() if isinstance(r, dict))
+    return f"{stage} signal head traded by its sign rule, test Sharpe at 1× costs: {parts}."
+
+
 def _supervised_table(run_dir: Path, info: dict[str, Any]) -> str:
     """Test metrics per head of every supervised ``metrics.json`` (model beside naive baselines)."""
     lines, notes = [], []
     for stage in info.get("stages", []):
         folder = run_dir / stage["name"]
         for path in sorted(folder.rglob("metrics.json")) if folder.is_dir() else []:
-            test = json.loads(path.read_text(encoding="utf-8")).get("test")
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            test = saved.get("test")
             if not isinstance(test, dict):
                 continue
+            notes.append(_sign_rule_note(stage["name"], saved.get("trading")))
             for head, h in test.items():
                 if not isinstance(h, dict) or "model" not in h:
                     continue

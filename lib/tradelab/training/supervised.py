@@ -18,7 +18,7 @@ import yaml
 
 from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
-from tradelab.models.hybrid import HEADS
+from tradelab.models.hybrid import HEADS, SIGNAL_HEAD
 from tradelab.models.hybrid_artifacts import HybridPredictor, load_artifacts, outputs_frame, save_model_atomic
 from tradelab.utils import (
     atomic_write_json,
@@ -58,7 +58,7 @@ class PathsConfig(ConfigBase):
 class DataLoaderParams(ConfigBase):
     asset: str = "goog"
     """asset name (lower-cased file stem of ``{asset}_final.parquet``)"""
-    time_window: int = 30
+    time_window: int = 10
     """bars per input window (must exceed the label horizon)"""
     batch_size: int = 32
     """windows per batch"""
@@ -74,21 +74,21 @@ class DataLoaderParams(ConfigBase):
 
 @dataclass(frozen=True)
 class ModelParams(ConfigBase):
-    cnn_filters: tuple[int, ...] = (32, 32)
+    cnn_filters: tuple[int, ...] = (16,)
     """filters of each causal Conv1D block"""
     kernel_size: int = 3
     """Conv1D kernel size"""
-    lstm_units: tuple[int, ...] = (32,)
+    lstm_units: tuple[int, ...] = (16,)
     """units of each stacked LSTM layer"""
-    dense_units: int = 32
+    dense_units: int = 16
     """width of the shared dense layer feeding the three heads"""
-    dropout: float = 0.2
+    dropout: float = 0.4
     """dropout after the CNN and the LSTM"""
     use_attention: bool = False
     """self-attention over the LSTM sequence before pooling"""
     attention_heads: int = 2
     """heads of the self-attention layer"""
-    l2: float = 0.0
+    l2: float = 0.001
     """L2 weight penalty on conv/LSTM/dense kernels"""
 
 
@@ -100,7 +100,7 @@ def _default_loss_weights() -> dict[str, float]:
 class TrainingParams(ConfigBase):
     epochs: int = 50
     """maximum epochs (early stopping may end sooner)"""
-    learning_rate: float = 0.001
+    learning_rate: float = 0.0003
     """Adam learning rate"""
     loss_weights: dict[str, float] = field(default_factory=_default_loss_weights)
     """weight of each head's loss in the total loss"""
@@ -119,17 +119,20 @@ class TrainingParams(ConfigBase):
     """XLA-compile the train step (off: compiling costs seconds on CPU for no gain at this size)"""
     make_plots: bool = True
     """write learning-curve, confusion-matrix and volatility PNGs into the artifact folder"""
+    budget_s: float | None = None
+    """stop after the epoch that exhausts this many seconds of training (None: epochs and early stopping only)"""
 
 
 @dataclass(frozen=True)
 class CallbackParams(ConfigBase):
-    early_stopping_patience: int = 10
+    early_stopping_patience: int = 5
     """epochs without improvement of the monitor before stopping"""
-    checkpoint_monitor_metric: str = "val_loss"
-    """metric that picks the best checkpoint, drives early stopping and LR reduction"""
+    checkpoint_monitor_metric: str = "val_trading_signal_output_loss"
+    """metric that picks the best checkpoint, drives early stopping and LR reduction (the signal head's val
+    loss: the summed ``val_loss`` keeps falling with the other heads while the signal head overfits)"""
     monitor_mode: str = "auto"
-    """'min', 'max' or 'auto' (Keras infers it from the name)"""
-    reduce_lr_patience: int = 5
+    """'min', 'max' or 'auto' (max for accuracy/AUC-like names, min otherwise)"""
+    reduce_lr_patience: int = 2
     """epochs without improvement before the learning rate is reduced"""
     reduce_lr_factor: float = 0.5
     """factor applied to the learning rate on a plateau"""
@@ -311,7 +314,8 @@ def _fit(cfg: SupervisedConfig, run_dir: Path, loader: Any, data: Any) -> tuple[
     log_dir = Path(cfg.paths.log_dir) if cfg.paths.log_dir else run_dir / "tensorboard"
     callbacks, last = make_callbacks(folder, log_dir if cb.tensorboard else None, past, monitor=cb.checkpoint_monitor_metric,
                                      mode=cb.monitor_mode, patience=cb.early_stopping_patience,
-                                     lr_patience=cb.reduce_lr_patience, lr_factor=cb.reduce_lr_factor, min_lr=cb.min_lr)
+                                     lr_patience=cb.reduce_lr_patience, lr_factor=cb.reduce_lr_factor, min_lr=cb.min_lr,
+                                     budget_s=tp.budget_s)
     if start < tp.epochs:
         model.fit(loader.dataset("train"), validation_data=loader.dataset("val"), epochs=tp.epochs,
                   initial_epoch=start, callbacks=callbacks, verbose=fit_verbose(tp.verbose), shuffle=False)
@@ -356,6 +360,7 @@ def train_supervised(config: SupervisedConfig, return_predictor: bool = False) -
         metrics = {"asset": data.asset, "data_hash": data.content_hash, "epochs_run": len(history.get("loss", [])), "monitor": monitor,
                    "best_monitor": best_so_far(history.get(monitor, []), config.callback_params.monitor_mode, monitor),
                    "val": val, "test": test}
+        metrics.update(_logreg_and_trading(config, data, {"val": val, "test": test}, {"val": val_preds, "test": test_preds}))
         _write_artifacts(config, run_dir, model, data, history, metrics)
         _write_predictions(run_dir, loader, "val", val_preds)
         _write_predictions(run_dir, loader, "test", test_preds)
@@ -372,6 +377,31 @@ def train_supervised(config: SupervisedConfig, return_predictor: bool = False) -
     finally:
         log.removeHandler(handler)
         handler.close()
+
+
+def _logreg_and_trading(config: SupervisedConfig, data: Any, results: dict[str, dict], preds: dict[str, dict]) -> dict[str, Any]:
+    """Logistic regression on the same windows (a signal-head baseline) and both models' sign rule at 1x costs.
+
+    Adds ``logistic_regression`` to each split's signal-head baselines; returns the ``logistic_regression``
+    (chosen C) and ``trading`` (per split: sign rule of each model beside buy-and-hold and flat) sections.
+    """
+    from tradelab.models.hybrid_metrics import SIGNAL_CLASS_NAMES, classification_metrics
+    from tradelab.models.logreg import fit_logreg, window_rows
+    from tradelab.models.signal_rule import trading_report
+
+    dp = config.data_loader_params
+    baseline = fit_logreg(data, dp.time_window, class_weighting=dp.class_weighting, seed=config.training_params.seed)
+    trading = {}
+    for split, result in results.items():
+        probs = baseline.probabilities(data, split)
+        _, y = window_rows(data, split, dp.time_window)
+        result[SIGNAL_HEAD]["baselines"]["logistic_regression"] = classification_metrics(
+            y, probs.argmax(axis=1), list(SIGNAL_CLASS_NAMES))
+        trading[split] = trading_report({"morningstar": preds[split][SIGNAL_HEAD], "logistic_regression": probs},
+                                        data.frames[split], dp.time_window)
+    log.info("test sign rule at 1x costs: %s", ", ".join(f"{k} Sharpe {v['sharpe_ratio']:.2f}" for k, v in trading["test"].items()))
+    return {"logistic_regression": {"C": baseline.C, "val_accuracy_by_C": baseline.val_accuracy_by_C,
+                                    "features": "last row of each window"}, "trading": trading}
 
 
 def summary_line(split_metrics: dict[str, Any]) -> str:
