@@ -15,7 +15,7 @@ from tradelab.errors import ConfigError, DataError
 from tradelab.training.multiasset import align_assets
 from tradelab.training.ppo import PPOV3Config, policy_kwargs
 
-TINY = ["--ppo.net_arch_pi", "[32,32]", "--ppo.net_arch_vf", "[32,32]", "--ppo.n_steps", "64",
+TINY = ["--ppo.net_arch", "[32,32]", "--ppo.net_arch_pi", "[32,32]", "--ppo.net_arch_vf", "[32,32]", "--ppo.n_steps", "64",
         "--ppo.batch_size", "64", "--ppo.n_epochs", "2", "--training.n_envs", "2",
         "--training.checkpoint_freq", "128", "--training.eval_freq", "128", "--training.progress_bar", "false",
         "--env.window", "10", "--env.episode_lengths", "[64]"]
@@ -39,7 +39,10 @@ def test_v3_defaults_from_yaml_and_network():
     assert (p.gamma, p.gae_lambda, p.clip_range, p.ent_coef, p.target_kl, p.max_grad_norm) == (
         0.995, 0.98, 0.2, 0.01, 0.015, 0.5)
     kw = policy_kwargs(p)
-    assert kw["net_arch"] == {"pi": [1024, 512, 256], "vf": [1024, 512, 256]}
+    assert p.architecture == "shared" and kw["share_features_extractor"] is True
+    assert kw["net_arch"] == {"pi": [], "vf": []} and kw["features_extractor_kwargs"]["net_arch"] == [1024, 512, 256]
+    sep = policy_kwargs(p.replace(architecture="separate"))
+    assert sep["net_arch"] == {"pi": [1024, 512, 256], "vf": [1024, 512, 256]}
     assert kw["activation_fn"].__name__ == "Tanh"
     assert cfg.training.vec_env == "batched" and cfg.training.threads == 1
 

@@ -27,11 +27,12 @@ VEC_KINDS = ("batched", "dummy", "subproc")
 
 #: Tiny budget for smoke runs (tests, notebooks' ``smoke=True``, ``make demo``): same code, small net.
 SMOKE_OVERRIDES: dict[str, Any] = {
-    "ppo.net_arch_pi": [64, 64], "ppo.net_arch_vf": [64, 64], "ppo.n_steps": 64, "ppo.batch_size": 64,
+    "ppo.net_arch": [64, 64], "ppo.net_arch_pi": [64, 64], "ppo.net_arch_vf": [64, 64], "ppo.n_steps": 64, "ppo.batch_size": 64,
     "ppo.n_epochs": 2, "training.n_envs": 2, "training.total_timesteps": 512, "training.checkpoint_freq": 256,
     "training.eval_freq": 256, "training.progress_bar": False, "env.window": 10, "env.episode_lengths": [64],
 }
 ACTIVATIONS = ("tanh", "relu")
+ARCHITECTURES = ("shared", "separate")
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,15 @@ class PPOParams(ConfigBase):
     """early-stop an update when the KL passes this (None: never)"""
     max_grad_norm: float = 0.5
     """gradient clipping norm"""
+    architecture: str = "shared"
+    """shared: one MLP trunk (net_arch) feeding linear policy and value heads (the seed's V3 network);
+    separate: two MLPs, net_arch_pi and net_arch_vf"""
+    net_arch: tuple[int, ...] = (1024, 512, 256)
+    """shared trunk layer sizes (architecture: shared)"""
     net_arch_pi: tuple[int, ...] = (1024, 512, 256)
-    """policy MLP layer sizes"""
+    """policy MLP layer sizes (architecture: separate)"""
     net_arch_vf: tuple[int, ...] = (1024, 512, 256)
-    """value MLP layer sizes"""
+    """value MLP layer sizes (architecture: separate)"""
     activation: str = "tanh"
     """hidden activation: tanh | relu"""
 
@@ -90,6 +96,8 @@ class PPOParams(ConfigBase):
             raise ConfigError(f"ppo.n_steps and ppo.batch_size must be >= 2, got {self.n_steps}, {self.batch_size}")
         if self.activation not in ACTIVATIONS:
             raise ConfigError(f"ppo.activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(f"ppo.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,10 @@ class TrainingSection(ConfigBase):
     """W&B mode: offline | online"""
     resume: bool = False
     """continue from the newest checkpoint in the run folder"""
+    normalize_obs: bool = True
+    """SB3 VecNormalize on observations (statistics saved as JSON beside every model, see training.vecnorm)"""
+    normalize_reward: bool = True
+    """SB3 VecNormalize on rewards (scaled by the running std of the discounted return)"""
 
     def validate(self) -> None:
         if self.vec_env not in VEC_KINDS:
@@ -183,21 +195,32 @@ def env_config(cfg: PPOV3Config):
 
 
 def policy_kwargs(p: PPOParams) -> dict[str, Any]:
-    """V3 network: separate policy and value MLPs."""
+    """V3 network: a shared MLP trunk (SB3 features extractor) with linear heads, or separate MLPs."""
     import torch.nn as nn
 
     act = {"tanh": nn.Tanh, "relu": nn.ReLU}[p.activation]
+    if p.architecture == "shared":
+        from tradelab.agents.sb3_ext import MlpTrunk
+
+        return {"features_extractor_class": MlpTrunk, "share_features_extractor": True,
+                "features_extractor_kwargs": {"net_arch": list(p.net_arch), "activation": p.activation},
+                "net_arch": {"pi": [], "vf": []}, "activation_fn": act}
     return {"net_arch": {"pi": list(p.net_arch_pi), "vf": list(p.net_arch_vf)}, "activation_fn": act}
 
 
 def make_train_env(cfg: PPOV3Config, split: Any, n_envs: int | None = None, seed: int | None = None,
                    kind: str | None = None):
-    """Vectorised PortfolioEnv over one split (kind from ``training.vec_env``)."""
+    """Vectorised PortfolioEnv over one split (kind from ``training.vec_env``), in SB3's VecNormalize
+    when ``training.normalize_obs``/``normalize_reward`` (statistics: :mod:`tradelab.training.vecnorm`)."""
     from tradelab.envs.vec import make_vec_env
+    from tradelab.training import vecnorm
 
     t = cfg.training
-    return make_vec_env(kind or t.vec_env, split.ohlcv, split.features, env_config(cfg),
+    venv = make_vec_env(kind or t.vec_env, split.ohlcv, split.features, env_config(cfg),
                         n_envs=n_envs or t.n_envs, seed=t.seed if seed is None else seed, portfolio=True)
+    if not (t.normalize_obs or t.normalize_reward):
+        return venv
+    return vecnorm.wrap(venv, cfg.ppo.gamma, norm_obs=t.normalize_obs, norm_reward=t.normalize_reward)
 
 
 def make_eval_env(cfg: PPOV3Config, split: Any):
@@ -206,9 +229,15 @@ def make_eval_env(cfg: PPOV3Config, split: Any):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from tradelab.envs.portfolio_env import PortfolioEnv
+    from tradelab.training import vecnorm
 
     ecfg = env_config(cfg)
-    return DummyVecEnv([lambda: Monitor(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True))])
+    venv = DummyVecEnv([lambda: Monitor(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True))])
+    t = cfg.training
+    if not (t.normalize_obs or t.normalize_reward):
+        return venv
+    # frozen statistics, raw rewards: EvalCallback copies the training env's statistics before each evaluation
+    return vecnorm.wrap(venv, cfg.ppo.gamma, norm_obs=t.normalize_obs, norm_reward=False, training=False)
 
 
 def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):
@@ -288,15 +317,18 @@ def save_model_atomic(model: Any, path: str | Path) -> Path:
 def evaluate_split(model: Any, cfg: PPOV3Config, split: Any) -> dict[str, Any]:
     """Backtest the deterministic policy over a whole split once (1x costs); its metrics."""
     from tradelab.evaluation.backtest import backtest
+    from tradelab.training import vecnorm
 
-    return backtest(model, split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200).metrics
+    return backtest(vecnorm.policy(model), split.ohlcv, split.features, env_config(cfg), 1.0, "ppo",
+                    n_boot=200).metrics
 
 
 def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path, name: str = "ppo_v3") -> dict:
     """The one test-split evaluation: the agent beside the baselines at 0/1/2x costs."""
+    from tradelab.training import vecnorm
     from tradelab.training.multiasset import evaluate_portfolio_against_baselines
 
-    return evaluate_portfolio_against_baselines(model, split.ohlcv, split.features, env_config(cfg), out_dir,
+    return evaluate_portfolio_against_baselines(vecnorm.policy(model), split.ohlcv, split.features, env_config(cfg), out_dir,
                                                 name=name, seed=cfg.training.seed)
 
 
@@ -304,13 +336,18 @@ def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, 
     from stable_baselines3.common.callbacks import EvalCallback
 
     from tradelab.training.callbacks import AtomicCheckpointCallback, TradingMetricsCallback
+    from tradelab.training.vecnorm import SaveVecNormalizeCallback
 
     t = cfg.training
+    normalized = t.normalize_obs or t.normalize_reward
+    ckpt_freq = max(t.checkpoint_freq // n_envs, 1)
+    on_best = SaveVecNormalizeCallback(best_path=layout.best_dir / "best_model.zip") if normalized else None
     return [
-        AtomicCheckpointCallback(max(t.checkpoint_freq // n_envs, 1), str(layout.checkpoint_dir), layout.prefix),
+        AtomicCheckpointCallback(ckpt_freq, str(layout.checkpoint_dir), layout.prefix),
+        *([SaveVecNormalizeCallback(ckpt_freq, layout.checkpoint_dir, layout.prefix)] if normalized else []),
         EvalCallback(eval_env, best_model_save_path=str(layout.best_dir), log_path=str(layout.best_dir / "eval"),
                      eval_freq=max(t.eval_freq // n_envs, 1), n_eval_episodes=t.n_eval_episodes,
-                     deterministic=True, verbose=0),
+                     deterministic=True, verbose=0, callback_on_new_best=on_best),
         TradingMetricsCallback(),
         *extra,
     ]
@@ -347,6 +384,9 @@ def train_ppo(
         from ``cfg.data`` when None; only train and val are read here).
     :param load_from: start from this PPO zip's weights (transfer) instead of a fresh network.
     """
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from tradelab.training import vecnorm
     from tradelab.training.multiasset import prepare_data, save_scalers
     from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
 
@@ -364,6 +404,8 @@ def train_ppo(
     resume_from = _latest_checkpoint(layout) if t.resume else None
     start = resume_from or load_from
     model = load_model(start, env, cfg, tb) if start else build_model(cfg, env, tb)
+    if start and isinstance(env, VecNormalize) and (resume_from or vecnorm.path_for(start).is_file()):
+        vecnorm.restore(env, vecnorm.path_for(start))  # a resume needs them; a transfer uses them when present
     start_sha = params_sha256(model)
     run = _start_wandb(cfg, layout.root)
     done_steps = model.num_timesteps if resume_from else 0
@@ -377,6 +419,8 @@ def train_ppo(
         if run is not None:
             run.finish()
     save_model_atomic(model, layout.final_path)
+    if isinstance(env, VecNormalize):
+        vecnorm.save_json(env, vecnorm.path_for(layout.final_path))
     save_scalers(prepared, layout.final_path.with_suffix(".scalers.json"))
     atomic_write_json(layout.final_path.with_suffix(".config.json"),
                       {"config": cfg.to_dict(), "metadata": run_metadata(source=prepared.source)})
