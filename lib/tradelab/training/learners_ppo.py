@@ -59,8 +59,8 @@ def ppo_config(market: str, seed: int, h5: Path, run_dir: Path, timesteps: int |
     run = {"data.assets": [market_asset(market, seed)], "data.h5_path": str(h5), "training.seed": int(seed),
            "training.total_timesteps": int(timesteps or 10**9), "training.progress_bar": False,
            "training.tensorboard": False, "output_dir": str(run_dir)}
-    if not stage1:
-        return PPOV3Config.from_yaml(CONFIG_DIR / "ppo_v3.yaml", **{**run, **overrides})
+    if not stage1:  # one asset: one slot (max_assets only matters to transfer weights between asset sets)
+        return PPOV3Config.from_yaml(CONFIG_DIR / "ppo_v3.yaml", **{**run, "env.max_assets": 1, **overrides})
     from tradelab.training.curriculum import load_curriculum, stage_ppo_config
 
     cfg = stage_ppo_config(load_curriculum(), 1, seed=int(seed), timesteps=int(timesteps or 10**9))

@@ -55,25 +55,25 @@ class DataSection(ConfigBase):
 class PPOParams(ConfigBase):
     """SB3 PPO hyperparameters (V3 table) and the policy network."""
 
-    learning_rate: float = 5e-5
+    learning_rate: float = 3e-4
     """Adam learning rate"""
-    n_steps: int = 4096
+    n_steps: int = 512
     """rollout length per env"""
-    batch_size: int = 8192
+    batch_size: int = 512
     """minibatch size"""
-    n_epochs: int = 20
+    n_epochs: int = 10
     """optimisation epochs per rollout"""
-    gamma: float = 0.995
+    gamma: float = 0.9
     """discount factor"""
-    gae_lambda: float = 0.98
+    gae_lambda: float = 0.95
     """GAE lambda"""
     clip_range: float = 0.2
     """PPO clip range"""
-    ent_coef: float = 0.01
+    ent_coef: float = 0.0
     """entropy bonus coefficient"""
     vf_coef: float = 0.5
     """value loss coefficient"""
-    target_kl: float | None = 0.015
+    target_kl: float | None = None
     """early-stop an update when the KL passes this (None: never)"""
     max_grad_norm: float = 0.5
     """gradient clipping norm"""
