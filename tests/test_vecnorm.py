@@ -122,3 +122,27 @@ def test_sb3_vecnormalize_save_file_is_refused(tmp_path):
     vn.save(str(path))
     with pytest.raises(CheckpointError, match="pickle"):
         vecnorm.load_json(path)
+
+
+@pytest.mark.slow
+def test_ppo_run_writes_statistics_beside_every_model_and_resume_restores_them(tmp_path):
+    """Checkpoints, best and final model each get their JSON; a resumed run continues the statistics."""
+    import json
+
+    from tradelab.cli import main
+    from tradelab.data.synthetic import regime_switching_gbm
+
+    csv = tmp_path / "AAA.csv"
+    regime_switching_gbm(n_bars=1300, seed=11).reset_index().to_csv(csv, index=False)
+    out = tmp_path / "run"
+    base = ["train", "ppo", "--seed", "2", "--skip-test", "--output-dir", str(out), "--set",
+            f"data.assets={json.dumps([str(csv)])}", "--set", "data.min_overlap=100", "--smoke",
+            "--training.tensorboard", "false", "--training.checkpoint_freq", "128", "--training.eval_freq", "128"]
+    assert main([*base, "--total-timesteps", "256"]) == 0
+    for model in ("checkpoints/ppo_v3_128_steps", "checkpoints/ppo_v3_256_steps", "best_model", "final_model"):
+        assert (out / f"{model}.zip").is_file()
+        assert vecnorm.load_json(out / f"{model}{vecnorm.SUFFIX}")["obs_rms"].count > 1
+    first = vecnorm.load_json(out / f"final_model{vecnorm.SUFFIX}")["obs_rms"].count
+    assert main([*base, "--total-timesteps", "512", "--resume"]) == 0
+    resumed = vecnorm.load_json(out / f"final_model{vecnorm.SUFFIX}")["obs_rms"].count
+    assert resumed == pytest.approx(first + 256, abs=4)  # restored at 256, then 256 more observations
