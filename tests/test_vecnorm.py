@@ -146,3 +146,17 @@ def test_ppo_run_writes_statistics_beside_every_model_and_resume_restores_them(t
     assert main([*base, "--total-timesteps", "512", "--resume"]) == 0
     resumed = vecnorm.load_json(out / f"final_model{vecnorm.SUFFIX}")["obs_rms"].count
     assert resumed == pytest.approx(first + 256, abs=4)  # restored at 256, then 256 more observations
+
+
+def test_restore_beside_a_model(tmp_path):
+    """A resume needs the statistics beside its checkpoint; a transfer from an older model may lack them."""
+    vn = _trained_vn(5)
+    model = tmp_path / "stage1_final.zip"
+    fresh = vecnorm.wrap(DummyVecEnv([_Spaces().Env]), gamma=0.9)
+    assert vecnorm.restore_beside(fresh, model) is False
+    with pytest.raises(CheckpointError, match="not found"):
+        vecnorm.restore_beside(fresh, model, required=True)
+    vecnorm.save_json(vn, vecnorm.path_for(model))
+    assert vecnorm.restore_beside(fresh, model, required=True) is True
+    np.testing.assert_array_equal(fresh.obs_rms.mean, vn.obs_rms.mean)
+    assert vecnorm.restore_beside(DummyVecEnv([_Spaces().Env]), model) is False  # not normalised: nothing to do

@@ -404,8 +404,8 @@ def train_ppo(
     resume_from = _latest_checkpoint(layout) if t.resume else None
     start = resume_from or load_from
     model = load_model(start, env, cfg, tb) if start else build_model(cfg, env, tb)
-    if start and isinstance(env, VecNormalize) and (resume_from or vecnorm.path_for(start).is_file()):
-        vecnorm.restore(env, vecnorm.path_for(start))  # a resume needs them; a transfer uses them when present
+    if start:  # a resume needs the statistics; a transfer uses them when present
+        vecnorm.restore_beside(env, start, required=bool(resume_from))
     start_sha = params_sha256(model)
     run = _start_wandb(cfg, layout.root)
     done_steps = model.num_timesteps if resume_from else 0

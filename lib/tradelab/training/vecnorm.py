@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_no
 
 from tradelab.errors import CheckpointError
 
-__all__ = ["FORMAT", "SUFFIX", "path_for", "wrap", "to_dict", "save_json", "load_json", "restore", "policy",
+__all__ = ["FORMAT", "SUFFIX", "path_for", "wrap", "to_dict", "save_json", "load_json", "restore", "restore_beside", "policy",
            "NormalizedPolicy", "SaveVecNormalizeCallback"]
 
 FORMAT = "tradelab.vecnormalize/1"
@@ -135,6 +135,19 @@ def restore(vn: VecNormalize, path: str | Path) -> VecNormalize:
     vn.gamma, vn.epsilon = float(state["gamma"]), float(state["epsilon"])
     vn.norm_obs, vn.norm_reward = bool(state["norm_obs"]), bool(state["norm_reward"])
     return vn
+
+
+def restore_beside(env: Any, model_path: str | Path, required: bool = False) -> bool:
+    """Restore the statistics saved beside ``model_path`` into ``env`` when it is normalised.
+
+    ``required`` (a resume): a missing file is an error; otherwise (a transfer from a model trained
+    without normalisation) the env keeps fresh statistics. Returns whether statistics were restored.
+    """
+    vn = unwrap_vec_normalize(env) if env is not None else None
+    if vn is None or not (required or path_for(model_path).is_file()):
+        return False
+    restore(vn, path_for(model_path))
+    return True
 
 
 class NormalizedPolicy:
