@@ -54,5 +54,6 @@ def test_sign_flipped_reward_fails_the_same_check(workdir):
     refs = _references(workdir)
     res = run_ppo("momentum", 0, timesteps=STEPS, workdir=workdir / "flipped",
                   **{**FAST, "env.reward.return_weight": -1.0, "env.reward.drawdown_weight": 0.0})
-    assert not _learned(res, refs), (res.test_sharpe, refs)
-    assert res.test_sharpe < 0.0  # it learned the planted signal backwards
+    assert not _learned(res, refs), (res.test_sharpe, refs, res.curve)
+    # it learns the signal backwards: validation never sees an edge, so the kept policy is at best flat
+    assert res.test_sharpe <= 0.0 and min(v for _, v in res.curve) < 0.0, res.curve

@@ -35,7 +35,7 @@ def write_assets(folder: Path, n_bars: int = 1300, names: tuple[str, ...] = ("AA
 def test_v3_defaults_from_yaml_and_network():
     cfg = PPOV3Config.from_yaml(CONFIG_DIR / "ppo_v3.yaml")
     p = cfg.ppo
-    assert (p.learning_rate, p.batch_size, p.n_steps, p.n_epochs) == (3e-4, 512, 512, 10)  # issue 11's retune
+    assert (p.learning_rate, p.batch_size, p.n_steps, p.n_epochs) == (1e-4, 512, 512, 10)  # issue 11's retune
     assert (p.gamma, p.gae_lambda, p.clip_range, p.ent_coef, p.target_kl, p.max_grad_norm) == (
         0.9, 0.95, 0.2, 0.0, None, 0.5)
     assert cfg.training.normalize_obs and cfg.training.normalize_reward

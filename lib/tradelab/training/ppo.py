@@ -55,7 +55,7 @@ class DataSection(ConfigBase):
 class PPOParams(ConfigBase):
     """SB3 PPO hyperparameters (V3 table) and the policy network."""
 
-    learning_rate: float = 3e-4
+    learning_rate: float = 1e-4
     """Adam learning rate"""
     n_steps: int = 512
     """rollout length per env"""
@@ -154,7 +154,8 @@ class PPOV3Config(ConfigBase):
 
     data: DataSection = field(default_factory=DataSection)
     """assets and split"""
-    env: dict[str, Any] = field(default_factory=lambda: {"window": 5, "episode_lengths": [256], "max_assets": 3})
+    env: dict[str, Any] = field(default_factory=lambda: {"window": 5, "episode_lengths": [256], "max_assets": 3,
+                                                         "min_trade_fraction": 0.1})
     """TradingEnvConfig keys for the PortfolioEnv"""
     ppo: PPOParams = field(default_factory=PPOParams)
     """PPO hyperparameters"""
