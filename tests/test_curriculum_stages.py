@@ -12,7 +12,7 @@ from tradelab.cli import main
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import CheckpointError, ConfigError
 
-TINY_SETS = ["ppo.net_arch_pi=[32,32]", "ppo.net_arch_vf=[32,32]", "ppo.batch_size=64", "ppo.n_epochs=2",
+TINY_SETS = ["ppo.net_arch=[32,32]", "ppo.net_arch_pi=[32,32]", "ppo.net_arch_vf=[32,32]", "ppo.batch_size=64", "ppo.n_epochs=2",
              "training.checkpoint_freq=128", "training.eval_freq=128", "training.progress_bar=false",
              "env.window=10", "env.episode_lengths=[64]", "data.min_overlap=100"]
 

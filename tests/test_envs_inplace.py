@@ -30,6 +30,7 @@ CASES = [
     ({"slippage_atr_coef": 0.0, "impact_coef": 0.0, "sec_fee_rate": 0.0, "finra_taf_rate": 0.0},
      {"drawdown_threshold": 0.0}),
     ({"cost_multiplier": 0.0}, {"kind": "log_return"}),
+    ({}, {"kind": "v3"}),  # the seed's reward terms (the default is return_dd)
 ]
 
 

@@ -12,6 +12,7 @@ from tradelab.envs.config import RewardConfig
 from tradelab.envs.core import ARRAY_OPS, SCALAR_OPS
 from tradelab.envs.rewards import (
     RewardParams,
+    drawdown_increase,
     drawdown_penalty,
     overtrading_penalty,
     running_sharpe,
@@ -38,7 +39,7 @@ def test_single_terms():
 
 
 def test_v3_reward_hand_computed():
-    p = RewardParams.build(RewardConfig(), 252.0)
+    p = RewardParams.build(RewardConfig(kind="v3"), 252.0)
     # second step of an episode: +1 % after -2 %, first trade of the episode now
     acct = _acct(equity=99_000.0 * 1.01, peak=100_000.0, n_trades=1.0, sum_r=-0.02, sum_r2=0.0004, n_steps=1.0)
     reward = step_reward(acct, 99_000.0, 1.0, 1 - acct.equity / acct.peak, p, 100_000.0, SCALAR_OPS)
@@ -56,7 +57,7 @@ def test_log_return_reward_and_array_agreement():
     p = RewardParams.build(RewardConfig(kind="log_return"), 252.0)
     acct = _acct(equity=101_000.0)
     assert step_reward(acct, 100_000.0, 0.0, 0.0, p, 100_000.0, SCALAR_OPS) == pytest.approx(math.log(1.01))
-    pv = RewardParams.build(RewardConfig(), 252.0)
+    pv = RewardParams.build(RewardConfig(kind="v3"), 252.0)
     eq = np.array([[99_000.0], [104_000.0]])
     arrays = _acct(equity=eq, peak=np.array([[100_000.0], [104_000.0]]), n_trades=np.array([[2.0], [1.0]]),
                    sum_r=np.zeros((2, 1)), sum_r2=np.zeros((2, 1)), n_steps=np.ones((2, 1)))
@@ -68,3 +69,61 @@ def test_log_return_reward_and_array_agreement():
                        sum_r=0.0, sum_r2=0.0, n_steps=1.0)
         assert out[i, 0] == step_reward(single, float(prev[i, 0]), [1.0, 0.0][i], float(dd[i, 0]), pv, 100_000.0,
                                         SCALAR_OPS)
+
+
+def test_default_reward_is_return_dd_hand_computed():
+    assert RewardConfig().kind == "return_dd"
+    p = RewardParams.build(RewardConfig(drawdown_threshold=0.0), 252.0)
+    # from the peak down 2 %: -2 (return) - 2 (the drawdown deepened by 2 points)
+    acct = _acct(equity=98_000.0, peak=100_000.0)
+    assert step_reward(acct, 100_000.0, 1.0, 0.02, p, 100_000.0, SCALAR_OPS, 0.0) == pytest.approx(-4.0)
+    # recovering from 2 % to 1 % drawdown: only the +1.02 % return, no drawdown charge
+    acct = _acct(equity=99_000.0, peak=100_000.0)
+    assert step_reward(acct, 98_000.0, 0.0, 0.01, p, 100_000.0, SCALAR_OPS, 0.02) == pytest.approx(100 / 98)
+    # the threshold: only the part of the increase beyond it is charged (8 % -> 12 %, threshold 10 %)
+    assert drawdown_increase(0.12, 0.08, 0.10, SCALAR_OPS) == pytest.approx(0.02)
+    assert drawdown_increase(0.09, 0.05, 0.10, SCALAR_OPS) == 0.0
+
+
+def _run_env(kind: str, actions: str, n: int = 1500, **reward) -> tuple[np.ndarray, np.ndarray]:
+    """Rewards and per-step drawdown of the SAC env on real daily SPX bars (embedded data)."""
+    from tradelab.data import load_asset
+    from tradelab.envs.config import TradingEnvConfig
+    from tradelab.envs.trading_env import TradingEnvironment
+
+    frame = load_asset("SPX").iloc[:n]
+    cfg = TradingEnvConfig(window=1, reward=RewardConfig(kind=kind, **reward))
+    env = TradingEnvironment(frame, np.zeros((len(frame), 1), np.float32), cfg, eval_mode=True)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    rewards, dds, done = [], [], False
+    while not done:
+        a = {"long": 1.0, "flat": 0.0, "random": float(rng.choice([-1.0, 0.0, 1.0]))}[actions]
+        _, r, term, trunc, _ = env.step(np.array([a], np.float32))
+        rewards.append(r)
+        dds.append(1 - env.acct.equity / env.acct.peak)
+        done = term or trunc
+    return np.asarray(rewards), np.asarray(dds)
+
+
+def test_return_dd_is_order_one_on_real_data_where_v3_is_not():
+    """Per-step magnitude O(1) on real daily data; the seed's V3 piles up -DD*10 per step in drawdowns."""
+    new, dd = _run_env("return_dd", "long")
+    assert dd.max() > 0.15  # SPX 1999-2005 holds the 2000-2002 bear market: a deep drawdown to test against
+    assert 0.2 < np.abs(new).mean() < 2.0 and np.abs(new).max() < 15.0
+    old, _ = _run_env("v3", "long")
+    assert np.abs(old).mean() > 2 * np.abs(new).mean()  # teeth: the level penalty dominates V3
+
+
+def test_return_dd_drawdown_term_only_when_the_step_deepens_the_drawdown():
+    """drawdown term = reward - return term: zero on every step whose drawdown did not increase."""
+    rewards, dd = _run_env("return_dd", "random", drawdown_threshold=0.0)
+    ret_only, _ = _run_env("return_dd", "random", drawdown_threshold=0.0, drawdown_weight=0.0)
+    term = rewards - ret_only
+    prev = np.concatenate([[0.0], dd[:-1]])
+    deeper = dd > prev + 1e-12
+    assert deeper.sum() > 50 and (~deeper).sum() > 50
+    assert np.all(term[~deeper] == 0.0)
+    np.testing.assert_allclose(term[deeper], -100 * (dd - prev)[deeper], rtol=1e-9, atol=1e-12)
+    flat, flat_dd = _run_env("return_dd", "flat")
+    assert np.all(flat == 0.0) and np.all(flat_dd == 0.0)  # a flat book is never charged

@@ -109,6 +109,6 @@ def test_our_layout_is_unchanged():
     from tradelab.config import CONFIG_DIR
 
     cfg = PPOV3Config.from_yaml(CONFIG_DIR / "ppo_v3.yaml")
-    assert cfg.data.assets == ("SPX", "NDX", "GOOG") and cfg.ppo.learning_rate == 5e-5
+    assert cfg.data.assets == ("SPX", "NDX", "GOOG") and cfg.ppo.learning_rate == 1e-4  # h11: the default that learns on planted markets
     with pytest.raises(ConfigError, match="bogus"):
         PPOV3Config.from_yaml(CONFIG_DIR / "ppo_v3.yaml", **{"training.bogus": 1})

@@ -15,7 +15,7 @@ from tradelab.errors import ConfigError, DataError
 from tradelab.training.multiasset import align_assets
 from tradelab.training.ppo import PPOV3Config, policy_kwargs
 
-TINY = ["--ppo.net_arch_pi", "[32,32]", "--ppo.net_arch_vf", "[32,32]", "--ppo.n_steps", "64",
+TINY = ["--ppo.net_arch", "[32,32]", "--ppo.net_arch_pi", "[32,32]", "--ppo.net_arch_vf", "[32,32]", "--ppo.n_steps", "64",
         "--ppo.batch_size", "64", "--ppo.n_epochs", "2", "--training.n_envs", "2",
         "--training.checkpoint_freq", "128", "--training.eval_freq", "128", "--training.progress_bar", "false",
         "--env.window", "10", "--env.episode_lengths", "[64]"]
@@ -35,11 +35,15 @@ def write_assets(folder: Path, n_bars: int = 1300, names: tuple[str, ...] = ("AA
 def test_v3_defaults_from_yaml_and_network():
     cfg = PPOV3Config.from_yaml(CONFIG_DIR / "ppo_v3.yaml")
     p = cfg.ppo
-    assert (p.learning_rate, p.batch_size, p.n_steps, p.n_epochs) == (5e-5, 8192, 4096, 20)
+    assert (p.learning_rate, p.batch_size, p.n_steps, p.n_epochs) == (1e-4, 512, 512, 10)  # issue 11's retune
     assert (p.gamma, p.gae_lambda, p.clip_range, p.ent_coef, p.target_kl, p.max_grad_norm) == (
-        0.995, 0.98, 0.2, 0.01, 0.015, 0.5)
+        0.9, 0.95, 0.2, 0.0, None, 0.5)
+    assert cfg.training.normalize_obs and cfg.training.normalize_reward
     kw = policy_kwargs(p)
-    assert kw["net_arch"] == {"pi": [1024, 512, 256], "vf": [1024, 512, 256]}
+    assert p.architecture == "shared" and kw["share_features_extractor"] is True
+    assert kw["net_arch"] == {"pi": [], "vf": []} and kw["features_extractor_kwargs"]["net_arch"] == [1024, 512, 256]
+    sep = policy_kwargs(p.replace(architecture="separate"))
+    assert sep["net_arch"] == {"pi": [1024, 512, 256], "vf": [1024, 512, 256]}
     assert kw["activation_fn"].__name__ == "Tanh"
     assert cfg.training.vec_env == "batched" and cfg.training.threads == 1
 

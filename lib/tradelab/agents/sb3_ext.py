@@ -2,6 +2,7 @@
 
 * :class:`TradelabSAC`: SB3 ``SAC`` with one learning rate per optimiser (actor, critic,
   entropy coefficient) and a per-update loss log the trainer reads after every episode.
+* :class:`MlpTrunk`: an MLP features extractor, the shared policy/value trunk of PPO V3.
 * :class:`SpacesEnv`: a do-nothing gymnasium env carrying only the observation/action spaces, so
   an agent can be built for inference (``SACAgent(config).load(path)``) without market data.
 """
@@ -12,8 +13,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch as th
 from gymnasium import spaces
 from stable_baselines3 import SAC
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
 
 
 class SpacesEnv(gym.Env):
@@ -72,3 +76,25 @@ class TradelabSAC(SAC):
             critic_loss=values["train/critic_loss"],
             alpha=values["train/ent_coef"],
         )
+
+
+class MlpTrunk(BaseFeaturesExtractor):
+    """An MLP features extractor: with ``share_features_extractor=True`` and empty heads
+    (``net_arch=dict(pi=[], vf=[])``) it is the *shared* policy/value trunk of the seed's V3 PPO network.
+
+    :param net_arch: hidden layer sizes, e.g. ``[1024, 512, 256]``; the last is ``features_dim``.
+    :param activation: ``tanh`` or ``relu`` after every layer.
+    """
+
+    def __init__(self, observation_space: spaces.Box, net_arch: list[int] | tuple[int, ...] = (1024, 512, 256),
+                 activation: str = "tanh") -> None:
+        sizes = [int(np.prod(observation_space.shape)), *[int(n) for n in net_arch]]
+        super().__init__(observation_space, features_dim=sizes[-1])
+        act = {"tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+        layers: list[nn.Module] = [nn.Flatten()]
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(n_in, n_out), act()]
+        self.trunk = nn.Sequential(*layers)
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        return self.trunk(observations)

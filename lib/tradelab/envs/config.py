@@ -13,7 +13,7 @@ from tradelab.errors import ConfigError
 __all__ = ["CostConfig", "RewardConfig", "RiskConfig", "TradingEnvConfig", "FINRA_MODES", "REWARD_KINDS", "PDT_MODES", "IMPACT_MODES"]
 
 FINRA_MODES = ("notional", "per_share")
-REWARD_KINDS = ("v3", "log_return")
+REWARD_KINDS = ("return_dd", "v3", "log_return")
 PDT_MODES = ("finra", "daily_cap")
 IMPACT_MODES = ("auto", "on", "off")
 
@@ -89,20 +89,22 @@ class CostConfig(ConfigBase):
 class RewardConfig(ConfigBase):
     """Training reward. Evaluation never uses it (metrics come from the equity curve)."""
 
-    kind: str = "v3"
-    """'v3' (the five weighted terms below) or 'log_return' (log of equity ratio per step)."""
+    kind: str = "return_dd"
+    """'return_dd' (step return in % minus the drawdown's increase in %, both O(1) per step), 'v3' (the
+    seed's five weighted terms below) or 'log_return' (log of equity ratio per step)."""
     return_weight: float = 1.0
     """Weight of the step return in percent (100 × equity_t/equity_{t-1} − 100)."""
     drawdown_weight: float = 1.0
-    """Weight of the drawdown penalty DD × 10, applied when drawdown exceeds ``drawdown_threshold``."""
+    """return_dd: weight of the drawdown's increase beyond ``drawdown_threshold`` in % on the step;
+    v3: weight of the penalty DD × 10 charged on every step while the drawdown exceeds the threshold."""
     drawdown_threshold: float = 0.10
     """Drawdown (fraction of the episode's equity peak) beyond which the penalty applies."""
     sharpe_weight: float = 1.0
-    """Weight of the negative-Sharpe penalty Sharpe × 0.1 (episode Sharpe, annualised, only when < 0)."""
+    """v3 only: weight of the negative-Sharpe penalty Sharpe × 0.1 (episode Sharpe, annualised, only when < 0)."""
     trade_penalty: float = 0.01
-    """Penalty per trade beyond the first one in the episode (overtrading)."""
+    """v3 only: penalty per trade beyond the first one in the episode (overtrading)."""
     bonus: float = 0.1
-    """Bonus added on each step while the episode's total return exceeds ``bonus_threshold``."""
+    """v3 only: bonus added on each step while the episode's total return exceeds ``bonus_threshold``."""
     bonus_threshold: float = 0.02
     """Total-return threshold of the bonus (0.02 = 2 %)."""
 

@@ -204,11 +204,12 @@ def transition(acct: Account, weights: Any, open_: Any, close: Any, atr_ratio: A
     acct.n_trades = acct.n_trades + ops.asum(ok)
     acct.costs_paid = acct.costs_paid + ops.asum(cost)
     prev_equity = acct.equity
+    prev_drawdown = 1.0 - prev_equity / acct.peak
     acct.equity = acct.cash + ops.asum(new * close)
     acct.peak = ops.maximum(acct.peak, acct.equity)
     drawdown = 1.0 - acct.equity / acct.peak
     acct.max_dd = ops.maximum(acct.max_dd, drawdown)
-    reward = step_reward(acct, prev_equity, ops.asum(ok), drawdown, p.reward, p.initial_cash, ops)
+    reward = step_reward(acct, prev_equity, ops.asum(ok), drawdown, p.reward, p.initial_cash, ops, prev_drawdown)
     return reward * p.reward_scale if p.reward_scale != 1.0 else reward
 
 

@@ -34,6 +34,7 @@ class InplaceTransition:
         self._b = [np.empty(a_shape, dtype=bool) for _ in range(4)]
         self._eb = np.empty(e_shape, dtype=bool)
         self._eb2 = np.empty(e_shape, dtype=bool)
+        self._prev_dd = np.empty(e_shape)
         self._new = np.empty(a_shape)
         c = p.costs
         self.rate_notional = c.half_spread + c.commission_rate
@@ -89,6 +90,9 @@ class InplaceTransition:
         np.add(acct.costs_paid, cost_sum, out=acct.costs_paid)
         prev, acct.equity = acct.equity, prev  # the previous equity keeps its buffer; no copy
         self._e[3] = prev
+        if p.reward.dd_increase:  # drawdown before this step: peak not yet updated
+            np.divide(prev, acct.peak, out=self._prev_dd)
+            np.subtract(1.0, self._prev_dd, out=self._prev_dd)
         np.multiply(new, close, out=a0)
         np.add(acct.cash, self._asum(a0, e0), out=acct.equity)
         np.maximum(acct.peak, acct.equity, out=acct.peak)
@@ -162,7 +166,7 @@ class InplaceTransition:
 
     def _reward(self, acct: Account, prev: np.ndarray, new_trades: np.ndarray, drawdown: np.ndarray,
                 ret: np.ndarray) -> np.ndarray:
-        """``rewards.step_reward`` (V3 terms or log return), same operation order."""
+        """``rewards.step_reward`` (return_dd, V3 terms or log return), same operation order."""
         r = self.p.reward
         e0, e1 = self._e[0], self._e[1]
         np.divide(acct.equity, prev, out=ret)
@@ -173,6 +177,16 @@ class InplaceTransition:
         np.add(acct.n_steps, 1.0, out=acct.n_steps)
         if r.log_return:
             return np.log(np.maximum(acct.equity, 1e-12) / prev)
+        if r.dd_increase:  # rewards.drawdown_increase, same operation order
+            thr = r.drawdown_threshold
+            np.maximum(drawdown, thr, out=e0)
+            np.maximum(self._prev_dd, thr, out=e1)
+            np.subtract(e0, e1, out=e0)
+            np.maximum(e0, 0.0, out=e0)
+            np.multiply(e0, 100.0 * r.drawdown_weight, out=e0)
+            out = ret * (100.0 * r.return_weight)
+            np.subtract(out, e0, out=out)
+            return out
         out = ret * (100.0 * r.return_weight)  # the fresh array returned
         mask = self._eb
         np.greater(drawdown, r.drawdown_threshold, out=mask)

@@ -1,6 +1,18 @@
-"""Training rewards: the V3 design's five terms, or plain log return. Evaluation never uses these.
+"""Training rewards. Evaluation never uses these (metrics come from the equity curve).
 
-V3 reward on each step (weights from :class:`RewardConfig`):
+``kind: return_dd`` (default) on each step (weights from :class:`RewardConfig`):
+
+* ``+ return_weight × 100 × (equity_t / equity_{t-1} − 1)`` — step return in %;
+* ``− drawdown_weight × 100 × max(D_t − D_{t−1}, 0)`` with ``D = max(DD, drawdown_threshold)`` — the
+  *increase* of the drawdown beyond the threshold on this step, in %.
+
+Both terms are O(1) per step on daily bars (a 1 % move is 1.0), and the drawdown term is non-zero only
+on a step whose outcome (hence the position held) deepened the drawdown: a flat or recovering account
+is never charged for a drawdown it already has. (V3's ``DD × 10`` is charged on *every* step past the
+threshold whatever the action, e.g. −1.5 per step at 15 % drawdown, which dominates the return term and
+drowns the value function of PPO.)
+
+``kind: v3``, the seed's five terms:
 
 * ``+ return_weight × 100 × (equity_t / equity_{t-1} − 1)``  — step return in %;
 * ``− drawdown_weight × DD × 10`` when the drawdown from the episode peak ``DD > drawdown_threshold``;
@@ -19,7 +31,7 @@ from typing import Any
 
 from tradelab.envs.config import RewardConfig
 
-__all__ = ["RewardParams", "running_sharpe", "drawdown_penalty", "overtrading_penalty", "step_reward"]
+__all__ = ["RewardParams", "running_sharpe", "drawdown_penalty", "drawdown_increase", "overtrading_penalty", "step_reward"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +47,14 @@ class RewardParams:
     bonus: float
     bonus_threshold: float
     sqrt_periods: float
+    dd_increase: bool = False
+    """``kind: return_dd``: step return in % minus the drawdown's increase beyond the threshold."""
 
     @classmethod
     def build(cls, cfg: RewardConfig, periods_per_year: float) -> RewardParams:
         return cls(cfg.kind == "log_return", cfg.return_weight, cfg.drawdown_weight, cfg.drawdown_threshold,
                    cfg.sharpe_weight, cfg.trade_penalty, cfg.bonus, cfg.bonus_threshold,
-                   math.sqrt(periods_per_year))
+                   math.sqrt(periods_per_year), cfg.kind == "return_dd")
 
 
 def running_sharpe(sum_r: Any, sum_r2: Any, n: Any, sqrt_periods: float, ops: Any) -> Any:
@@ -59,6 +73,11 @@ def drawdown_penalty(drawdown: Any, threshold: float, ops: Any, scale: float = 1
     return ops.where(drawdown > threshold, drawdown * scale, 0.0)
 
 
+def drawdown_increase(drawdown: Any, prev_drawdown: Any, threshold: float, ops: Any) -> Any:
+    """How much this step deepened the drawdown beyond ``threshold`` (fraction, >= 0; 0 when it did not)."""
+    return ops.maximum(ops.maximum(drawdown, threshold) - ops.maximum(prev_drawdown, threshold), 0.0)
+
+
 def overtrading_penalty(n_before: Any, new_trades: Any, per_trade: float) -> Any:
     """``per_trade`` for each trade of this step beyond the episode's first trade.
 
@@ -68,10 +87,11 @@ def overtrading_penalty(n_before: Any, new_trades: Any, per_trade: float) -> Any
 
 
 def step_reward(acct: Any, prev_equity: Any, new_trades: Any, drawdown: Any, p: RewardParams, initial_cash: float,
-                ops: Any) -> Any:
+                ops: Any, prev_drawdown: Any = 0.0) -> Any:
     """Reward of the step just taken; also updates the account's running return statistics.
 
-    ``drawdown`` is the current drawdown from the episode peak (fraction), computed by the caller.
+    ``drawdown`` is the current drawdown from the episode peak (fraction) and ``prev_drawdown`` the one
+    before this step (read by ``return_dd`` only), both computed by the caller.
     """
     ret = acct.equity / prev_equity - 1.0
     acct.sum_r = acct.sum_r + ret
@@ -79,6 +99,9 @@ def step_reward(acct: Any, prev_equity: Any, new_trades: Any, drawdown: Any, p: 
     acct.n_steps = acct.n_steps + 1.0
     if p.log_return:
         return ops.log(ops.maximum(acct.equity, 1e-12) / prev_equity)
+    if p.dd_increase:
+        return (ret * (100.0 * p.return_weight)
+                - drawdown_increase(drawdown, prev_drawdown, p.drawdown_threshold, ops) * (100.0 * p.drawdown_weight))
     sharpe = running_sharpe(acct.sum_r, acct.sum_r2, acct.n_steps, p.sqrt_periods, ops)
     return (
         ret * (100.0 * p.return_weight)

@@ -29,11 +29,12 @@ log = logging.getLogger("tradelab.ppo")
 
 #: Tiny budget for smoke runs (tests, notebooks' ``smoke=True``, ``make demo``): same code, small net.
 SMOKE_OVERRIDES: dict[str, Any] = {
-    "ppo.net_arch_pi": [64, 64], "ppo.net_arch_vf": [64, 64], "ppo.n_steps": 64, "ppo.batch_size": 64,
+    "ppo.net_arch": [64, 64], "ppo.net_arch_pi": [64, 64], "ppo.net_arch_vf": [64, 64], "ppo.n_steps": 64, "ppo.batch_size": 64,
     "ppo.n_epochs": 2, "training.n_envs": 2, "training.total_timesteps": 512, "training.checkpoint_freq": 256,
     "training.eval_freq": 256, "training.progress_bar": False, "env.window": 10, "env.episode_lengths": [64],
 }
 ACTIVATIONS = ("tanh", "relu")
+ARCHITECTURES = ("shared", "separate")
 
 
 @dataclass(frozen=True)
@@ -56,32 +57,37 @@ class DataSection(ConfigBase):
 class PPOParams(ConfigBase):
     """SB3 PPO hyperparameters (V3 table) and the policy network."""
 
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     """Adam learning rate"""
-    n_steps: int = 4096
+    n_steps: int = 512
     """rollout length per env"""
-    batch_size: int = 8192
+    batch_size: int = 512
     """minibatch size"""
-    n_epochs: int = 20
+    n_epochs: int = 10
     """optimisation epochs per rollout"""
-    gamma: float = 0.995
+    gamma: float = 0.9
     """discount factor"""
-    gae_lambda: float = 0.98
+    gae_lambda: float = 0.95
     """GAE lambda"""
     clip_range: float = 0.2
     """PPO clip range"""
-    ent_coef: float = 0.01
+    ent_coef: float = 0.0
     """entropy bonus coefficient"""
     vf_coef: float = 0.5
     """value loss coefficient"""
-    target_kl: float | None = 0.015
+    target_kl: float | None = None
     """early-stop an update when the KL passes this (None: never)"""
     max_grad_norm: float = 0.5
     """gradient clipping norm"""
+    architecture: str = "shared"
+    """shared: one MLP trunk (net_arch) feeding linear policy and value heads (the seed's V3 network);
+    separate: two MLPs, net_arch_pi and net_arch_vf"""
+    net_arch: tuple[int, ...] = (1024, 512, 256)
+    """shared trunk layer sizes (architecture: shared)"""
     net_arch_pi: tuple[int, ...] = (1024, 512, 256)
-    """policy MLP layer sizes"""
+    """policy MLP layer sizes (architecture: separate)"""
     net_arch_vf: tuple[int, ...] = (1024, 512, 256)
-    """value MLP layer sizes"""
+    """value MLP layer sizes (architecture: separate)"""
     activation: str = "tanh"
     """hidden activation: tanh | relu"""
 
@@ -92,6 +98,8 @@ class PPOParams(ConfigBase):
             raise ConfigError(f"ppo.n_steps and ppo.batch_size must be >= 2, got {self.n_steps}, {self.batch_size}")
         if self.activation not in ACTIVATIONS:
             raise ConfigError(f"ppo.activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(f"ppo.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,10 @@ class TrainingSection(ConfigBase):
     """start over in a folder that holds another run's checkpoints (they are removed)"""
     max_runtime: str | float | None = None
     """wall-clock budget: seconds or '11h'/'90m'; None/'auto' = 11 h on Kaggle, unlimited locally; 'off'"""
+    normalize_obs: bool = True
+    """SB3 VecNormalize on observations (statistics saved as JSON beside every model, see training.vecnorm)"""
+    normalize_reward: bool = True
+    """SB3 VecNormalize on rewards (scaled by the running std of the discounted return)"""
 
     def validate(self) -> None:
         from tradelab.utils.runtime import check_device, parse_max_runtime
@@ -154,7 +166,8 @@ class PPOV3Config(ConfigBase):
 
     data: DataSection = field(default_factory=DataSection)
     """assets and split"""
-    env: dict[str, Any] = field(default_factory=lambda: {"window": 5, "episode_lengths": [256], "max_assets": 3})
+    env: dict[str, Any] = field(default_factory=lambda: {"window": 5, "episode_lengths": [256], "max_assets": 3,
+                                                         "min_trade_fraction": 0.1})
     """TradingEnvConfig keys for the PortfolioEnv"""
     ppo: PPOParams = field(default_factory=PPOParams)
     """PPO hyperparameters"""
@@ -209,21 +222,32 @@ def env_config(cfg: PPOV3Config):
 
 
 def policy_kwargs(p: PPOParams) -> dict[str, Any]:
-    """V3 network: separate policy and value MLPs."""
+    """V3 network: a shared MLP trunk (SB3 features extractor) with linear heads, or separate MLPs."""
     import torch.nn as nn
 
     act = {"tanh": nn.Tanh, "relu": nn.ReLU}[p.activation]
+    if p.architecture == "shared":
+        from tradelab.agents.sb3_ext import MlpTrunk
+
+        return {"features_extractor_class": MlpTrunk, "share_features_extractor": True,
+                "features_extractor_kwargs": {"net_arch": list(p.net_arch), "activation": p.activation},
+                "net_arch": {"pi": [], "vf": []}, "activation_fn": act}
     return {"net_arch": {"pi": list(p.net_arch_pi), "vf": list(p.net_arch_vf)}, "activation_fn": act}
 
 
 def make_train_env(cfg: PPOV3Config, split: Any, n_envs: int | None = None, seed: int | None = None,
                    kind: str | None = None):
-    """Vectorised PortfolioEnv over one split (kind from ``training.vec_env``)."""
+    """Vectorised PortfolioEnv over one split (kind from ``training.vec_env``), in SB3's VecNormalize
+    when ``training.normalize_obs``/``normalize_reward`` (statistics: :mod:`tradelab.training.vecnorm`)."""
     from tradelab.envs.vec import make_vec_env
+    from tradelab.training import vecnorm
 
     t = cfg.training
-    return make_vec_env(kind or t.vec_env, split.ohlcv, split.features, env_config(cfg),
+    venv = make_vec_env(kind or t.vec_env, split.ohlcv, split.features, env_config(cfg),
                         n_envs=n_envs or t.n_envs, seed=t.seed if seed is None else seed, portfolio=True)
+    if not (t.normalize_obs or t.normalize_reward):
+        return venv
+    return vecnorm.wrap(venv, cfg.ppo.gamma, norm_obs=t.normalize_obs, norm_reward=t.normalize_reward)
 
 
 def make_eval_env(cfg: PPOV3Config, split: Any):
@@ -232,13 +256,19 @@ def make_eval_env(cfg: PPOV3Config, split: Any):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from tradelab.envs.portfolio_env import PortfolioEnv
+    from tradelab.training import vecnorm
 
     ecfg = env_config(cfg)
-    past = getattr(split, "history", None)  # the bars before the split: no zero-padded first windows
     from tradelab.envs.risk import wrap_env
 
-    return DummyVecEnv([lambda: Monitor(wrap_env(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True,
+    past = getattr(split, "history", None)  # the bars before the split: no zero-padded first windows
+    venv = DummyVecEnv([lambda: Monitor(wrap_env(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True,
                                                               history=past), ecfg))])
+    t = cfg.training
+    if not (t.normalize_obs or t.normalize_reward):
+        return venv
+    # frozen statistics, raw rewards: EvalCallback copies the training env's statistics before each evaluation
+    return vecnorm.wrap(venv, cfg.ppo.gamma, norm_obs=t.normalize_obs, norm_reward=False, training=False)
 
 
 def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):
@@ -285,17 +315,19 @@ def save_model_atomic(model: Any, path: str | Path) -> Path:
 def evaluate_split(model: Any, cfg: PPOV3Config, split: Any) -> dict[str, Any]:
     """Backtest the deterministic policy over a whole split once (1x costs); its metrics."""
     from tradelab.evaluation.backtest import backtest
+    from tradelab.training import vecnorm
 
-    return backtest(model, split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200,
+    return backtest(vecnorm.policy(model), split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200,
                     history=getattr(split, "history", None)).metrics
 
 
 def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path, name: str = "ppo_v3") -> dict:
     """The one test-split evaluation: the agent beside the baselines at 0/1/2x costs."""
+    from tradelab.training import vecnorm
     from tradelab.training.multiasset import evaluate_portfolio_against_baselines
 
-    return evaluate_portfolio_against_baselines(model, split.ohlcv, split.features, env_config(cfg), out_dir,
-                                                name=name, seed=cfg.training.seed,
+    return evaluate_portfolio_against_baselines(vecnorm.policy(model), split.ohlcv, split.features, env_config(cfg),
+                                                out_dir, name=name, seed=cfg.training.seed,
                                                 history=getattr(split, "history", None))
 
 
@@ -312,15 +344,21 @@ def _callbacks(cfg: PPOV3Config, layout: RunLayout, eval_env: Any, n_envs: int, 
         TradingMetricsCallback,
     )
     from tradelab.training.monitor import resource_callback
+    from tradelab.training.vecnorm import SaveVecNormalizeCallback
     from tradelab.utils.runtime import parse_max_runtime
 
     t = cfg.training
+    normalized = t.normalize_obs or t.normalize_reward
+    ckpt_freq = max(t.checkpoint_freq // n_envs, 1)
+    on_best = SaveVecNormalizeCallback(best_path=layout.best_dir / "best_model.zip") if normalized else None
     return [
         resource_callback(layout.root / "logs" / "resources.json", progress=t.progress_bar, desc=layout.prefix),
-        AtomicCheckpointCallback(max(t.checkpoint_freq // n_envs, 1), str(layout.checkpoint_dir), layout.prefix),
+        AtomicCheckpointCallback(ckpt_freq, str(layout.checkpoint_dir), layout.prefix),
+        *([SaveVecNormalizeCallback(ckpt_freq, layout.checkpoint_dir, layout.prefix)] if normalized else []),
         ResumableEvalCallback(eval_env, best_model_save_path=str(layout.best_dir),
                               log_path=str(layout.best_dir / "eval"), eval_freq=max(t.eval_freq // n_envs, 1),
-                              n_eval_episodes=t.n_eval_episodes, deterministic=True, verbose=0),
+                              n_eval_episodes=t.n_eval_episodes, deterministic=True, verbose=0,
+                              callback_on_new_best=on_best),
         TradingMetricsCallback(),
         MaxRuntimeCallback(parse_max_runtime(t.max_runtime, "training.max_runtime")),
         *extra,
@@ -379,8 +417,11 @@ def _prepare_folder(cfg: PPOV3Config, layout: RunLayout, identity: dict[str, Any
             layout.best_dir / "eval" / "evaluations.npz"]
     resume_from = None
     if t.fresh:
+        from tradelab.training.vecnorm import path_for
+
         for old in [*ckpts, *best]:
             old.unlink(missing_ok=True)
+            path_for(old).unlink(missing_ok=True)  # VecNormalize statistics beside a model
         if ckpts:
             print(f"fresh run: removed {len(ckpts)} checkpoint(s) and the best model of the earlier run in "
                   f"{layout.checkpoint_dir}")
@@ -441,6 +482,9 @@ def train_ppo(
 
 def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from: str | Path | None,
                   extra_callbacks: list | None) -> dict[str, Any]:
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from tradelab.training import vecnorm
     from tradelab.training.multiasset import save_scalers
     from tradelab.training.runlog import start_run_log, stop_run_log
     from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
@@ -455,6 +499,8 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
     tb = str(layout.tensorboard_dir) if t.tensorboard else None
     start = resume_from or load_from
     model = load_model(start, env, cfg, tb) if start else build_model(cfg, env, tb)
+    if start:  # a resume needs the statistics; a transfer uses them when present
+        vecnorm.restore_beside(env, start, required=bool(resume_from))
     start_sha = params_sha256(model)
     done_steps = int(model.num_timesteps) if resume_from else 0
     callbacks = _callbacks(cfg, layout, eval_env, env.num_envs, list(extra_callbacks or []))
@@ -484,9 +530,13 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
     if stopped:
         ckpt = layout.checkpoint_dir / f"{layout.prefix}_{model.num_timesteps}_steps.zip"
         save_model_atomic(model, ckpt)
+        if isinstance(env, VecNormalize):
+            vecnorm.save_json(env, vecnorm.path_for(ckpt))
         print(f"max_runtime ({t.max_runtime}) reached at step {model.num_timesteps} of {t.total_timesteps}: "
               f"checkpoint {ckpt} written; continue with --resume (training.resume=true)")
     save_model_atomic(model, layout.final_path)
+    if isinstance(env, VecNormalize):
+        vecnorm.save_json(env, vecnorm.path_for(layout.final_path))
     save_scalers(prepared, layout.final_path.with_suffix(".scalers.json"))
     atomic_write_json(layout.final_path.with_suffix(".config.json"),
                       {"config": cfg.to_dict(), "metadata": run_metadata(source=prepared.source)})

@@ -56,8 +56,9 @@ def read_ppo_zip(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, 
     return data, policy, opt
 
 
-def net_arch_from_state(state: dict[str, Any]) -> tuple[list[int], list[int], int, int]:
-    """(pi layer sizes, vf layer sizes, observation size, action size) of an SB3 MlpPolicy state dict."""
+def net_arch_from_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The network an SB3 MlpPolicy state dict describes: ``architecture`` (shared trunk or separate
+    MLPs), its layer sizes (``net_arch`` or ``net_arch_pi``/``net_arch_vf``), ``obs`` and ``act`` sizes."""
 
     def layers(prefix: str) -> list[Any]:
         found = sorted((int(k[len(prefix):].split(".")[0]), v) for k, v in state.items()
@@ -65,10 +66,15 @@ def net_arch_from_state(state: dict[str, Any]) -> tuple[list[int], list[int], in
         return [v for _, v in found]
 
     try:
-        pi, vf = layers("mlp_extractor.policy_net."), layers("mlp_extractor.value_net.")
         action = state["action_net.weight"]
+        trunk = layers("features_extractor.trunk.")  # tradelab's MlpTrunk (ppo.architecture: shared)
+        if trunk:
+            return {"architecture": "shared", "net_arch": [int(w.shape[0]) for w in trunk],
+                    "obs": int(trunk[0].shape[1]), "act": int(action.shape[0])}
+        pi, vf = layers("mlp_extractor.policy_net."), layers("mlp_extractor.value_net.")
         obs = int(pi[0].shape[1]) if pi else int(action.shape[1])
-        return [int(w.shape[0]) for w in pi], [int(w.shape[0]) for w in vf], obs, int(action.shape[0])
+        return {"architecture": "separate", "net_arch_pi": [int(w.shape[0]) for w in pi],
+                "net_arch_vf": [int(w.shape[0]) for w in vf], "obs": obs, "act": int(action.shape[0])}
     except (KeyError, AttributeError, IndexError) as exc:
         raise CheckpointError(f"policy.pth is not an SB3 MlpPolicy state dict (missing {exc}); {_FIX}") from exc
 
@@ -107,7 +113,8 @@ def load_ppo_weights_only(path: Path, env: Any, cfg: Any, tensorboard_log: str |
     from tradelab.utils import resolve_device
 
     data, policy, opt = read_ppo_zip(path)
-    pi, vf, obs, act = net_arch_from_state(policy)
+    arch = net_arch_from_state(policy)
+    obs, act = arch.pop("obs"), arch.pop("act")
     obs_space, act_space = _spaces(env, obs, act)
     env_obs, env_act = int(np.prod(obs_space.shape)), int(np.prod(act_space.shape))
     if (obs, act) != (env_obs, env_act):
@@ -117,7 +124,7 @@ def load_ppo_weights_only(path: Path, env: Any, cfg: Any, tensorboard_log: str |
             "env.max_assets, env.window and the feature list: use the run's values")
     cfg = cfg or PPOV3Config()
     act_fn = _sidecar_activation(path) or cfg.ppo.activation
-    p = cfg.ppo.replace(net_arch_pi=pi, net_arch_vf=vf, activation=act_fn)
+    p = cfg.ppo.replace(**arch, activation=act_fn)
     model = PPO("MlpPolicy", env, learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
                 n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_range,
                 ent_coef=p.ent_coef, vf_coef=p.vf_coef, target_kl=p.target_kl, max_grad_norm=p.max_grad_norm,

@@ -158,6 +158,10 @@ def _objective(trial: Any, cfg: Any, space: SearchSpace, prepared: Any, load_fro
     env = make_train_env(tcfg, prepared.split("train"), seed=tcfg.training.seed + trial.number)
     try:
         model = load_model(load_from, env, tcfg) if load_from else build_model(tcfg, env, None)
+        if load_from:
+            from tradelab.training.vecnorm import restore_beside
+
+            restore_beside(env, load_from)  # the VecNormalize statistics the loaded weights were trained with
         budget = tcfg.training.total_timesteps
         cb = ValidationPruningCallback(trial, lambda m: evaluate_split(m, tcfg, val)["sharpe_ratio"],
                                        max(budget // max(evals, 1), 1))
