@@ -106,11 +106,12 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
         curve_metric="val_sharpe",
         extra={"episodes": episode, "best_episode": trainer.stats["best_episode"],
                "best_val_sharpe": trainer.stats["best_val_sharpe"], "test_n_trades": test.get("n_trades"),
-               "test_max_drawdown": test.get("max_drawdown"), "asset": trainer.data.asset},
+               "test_max_drawdown": test.get("max_drawdown"), "asset": trainer.data.asset,
+               "test_returns": test["returns"]},
     )
 
 
-def _test_backtest(trainer: Any, best_path: Path) -> dict[str, float]:
+def _test_backtest(trainer: Any, best_path: Path) -> dict[str, Any]:
     """The one touch of the test split: the best-validation agent at 1x costs."""
     from tradelab.agents.sac import SACAgent
     from tradelab.agents.sac_data import prepare_features
@@ -119,8 +120,10 @@ def _test_backtest(trainer: Any, best_path: Path) -> dict[str, float]:
     best = SACAgent(trainer.agent.config, agent_id=trainer.agent_id).load(best_path)
     frame = trainer.data.frames["test"]
     feats = prepare_features(frame, trainer.data.features["test"], best.spec)
-    metrics = backtest(best, frame, feats, trainer.env_config, 1.0, name="sac", n_boot=10).metrics
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    res = backtest(best, frame, feats, trainer.env_config, 1.0, name="sac", n_boot=10)
+    eq = res.equity["equity"].to_numpy()
+    out: dict[str, Any] = {k: float(v) for k, v in res.metrics.items() if isinstance(v, int | float)}
+    return {**out, "returns": (np.diff(eq) / eq[:-1]).tolist()}
 
 
 def reference_results(market: str, seed: int, *, workdir: str | Path | None = None,
