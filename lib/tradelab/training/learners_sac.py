@@ -60,7 +60,7 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
     """Train SAC agent ``agent_id`` on ``market`` (planted kind or asset) with ``seed``; test once at 1x.
 
     :param budget_s: stop after the episode that crosses this much training wall time (None: no limit).
-    :param episodes: most episodes to train (default ``configs/sac.yaml``'s ``episodes``... or 20).
+    :param episodes: most episodes to train (None: until ``budget_s`` is spent).
     :param workdir: where the data and the run folder go (default: a temporary folder, removed).
     :param eval_every: validation Sharpe (the learning curve, best-checkpoint choice) every this many episodes.
     :param overrides: dotted config overrides, e.g. ``{"sac.gamma": 0.9, "episode_length": 500}``.
