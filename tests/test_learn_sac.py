@@ -1,4 +1,4 @@
-"""SAC learns a planted signal: agent 1 on the momentum market, tiny budget, fixed seed.
+"""SAC learns a planted signal: agents 1, 2 and 3 on the momentum market, tiny budget, fixed seed.
 
 The check: the best-validation agent's TEST Sharpe at 1x costs is clearly above buy-and-hold and
 flat on the same bars and costs (``MARGIN``). Teeth: the same run with the reward's sign flipped
@@ -34,12 +34,15 @@ def _learns(result, floor):
     return result.test_sharpe > floor
 
 
-def test_sac_agent_1_learns_the_momentum_signal(work, floor):
-    result = run_sac("momentum", 0, agent_id=1, episodes=2, workdir=work, **TINY)
+@pytest.mark.parametrize("agent_id", [1, 2, 3])
+def test_sac_agent_learns_the_momentum_signal(work, floor, agent_id):
+    result = run_sac("momentum", 0, agent_id=agent_id, episodes=2, workdir=work, **TINY)
+    print(f"agent {agent_id}: test Sharpe {result.test_sharpe:.2f} (floor {floor:.2f}), curve {result.curve}")
     assert result.steps == 2000 and len(result.curve) == 2
     assert _learns(result, floor), f"test Sharpe {result.test_sharpe:.2f} <= B&H/flat + {MARGIN} = {floor:.2f}"
 
 
 def test_check_has_teeth_sign_flipped_reward_fails(work, floor):
     result = run_sac("momentum", 0, agent_id=1, episodes=2, workdir=work, **TINY, **{"env.reward.return_weight": -1.0})
+    print(f"sign-flipped reward: test Sharpe {result.test_sharpe:.2f} (floor {floor:.2f})")
     assert not _learns(result, floor), f"a sign-flipped reward still passed: test Sharpe {result.test_sharpe:.2f}"
