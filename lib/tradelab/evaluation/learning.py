@@ -103,23 +103,27 @@ def plot_curves(groups: dict[str, list[LearnerResult]], path: Any, title: str = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tradelab.utils import atomic_path
+    from tradelab.utils.io import atomic_path
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    metrics = list(dict.fromkeys(r.curve_metric for rs in groups.values() for r in rs)) or ["val_sharpe"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.5 * len(metrics), 4), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (name, results) in enumerate(groups.items()):
-        for j, r in enumerate(results):
-            if r.curve:
-                xs, ys = zip(*r.curve, strict=True)
-                ax.plot(xs, ys, color=colours[i % len(colours)], alpha=0.8, marker=".",
-                        label=f"{name} ({r.curve_metric})" if j == 0 else None)
-    if floor is not None:
-        ax.axhline(floor, color="k", ls="--", lw=1, label=floor_label)
-    ax.axhline(0.0, color="grey", lw=0.5)
-    ax.set_xlabel("training steps (or epochs)")
-    ax.set_ylabel("validation metric")
-    ax.set_title(title)
-    ax.legend(fontsize=7)
+    for k, metric in enumerate(metrics):
+        ax = axes[0, k]
+        for i, (name, results) in enumerate(groups.items()):
+            for j, r in enumerate(x for x in results if x.curve_metric == metric):
+                if r.curve:
+                    xs, ys = zip(*r.curve, strict=True)
+                    ax.plot(xs, ys, color=colours[i % len(colours)], alpha=0.8, marker=".",
+                            label=name if j == 0 else None)
+        if floor is not None and metric.endswith("sharpe"):
+            ax.axhline(floor, color="k", ls="--", lw=1, label=floor_label)
+        ax.axhline(0.0, color="grey", lw=0.5)
+        ax.set_xlabel("training steps (or epochs)")
+        ax.set_ylabel(metric)
+        ax.set_title(title if len(metrics) == 1 else f"{title}: {metric}", fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:

@@ -100,7 +100,7 @@ def run_planted(spec: dict[str, Any], run_dir: str | Path, seed: int = 0) -> dic
         results[name] = fn(market, seed, workdir=work, **kwargs)
     floor = refs["main_rule"]["sharpe_ratio"]
     png = plot_curves({k: [v] for k, v in results.items()}, folder / "curves.png",
-                      title=f"planted {market}: validation metric vs steps", floor=None)
+                      title=f"planted {market}: validation metric vs steps", floor=floor)
     info = {
         "market": market, "seed": seed, "rule": refs["main_rule"]["name"], "floor_sharpe": floor,
         "references": {k: {"sharpe_ratio": v["sharpe_ratio"], "total_return": v["total_return"]}
