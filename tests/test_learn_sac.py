@@ -46,3 +46,23 @@ def test_check_has_teeth_sign_flipped_reward_fails(work, floor):
     result = run_sac("momentum", 0, agent_id=1, episodes=2, workdir=work, **TINY, **{"env.reward.return_weight": -1.0})
     print(f"sign-flipped reward: test Sharpe {result.test_sharpe:.2f} (floor {floor:.2f})")
     assert not _learns(result, floor), f"a sign-flipped reward still passed: test Sharpe {result.test_sharpe:.2f}"
+
+
+def test_report_planted_section_judges_each_learner_against_the_rule(tmp_path):
+    import json
+
+    from tradelab.notebooks.planted import planted_markdown
+
+    refs = {"oracle": 5.0, "momentum_rule": 2.0, "buy_and_hold": 0.1, "flat": 0.0}
+    learners = {"above": 2.5, "between": 1.2, "none": 0.2}
+    info = {"market": "momentum", "seed": 0, "rule": "momentum_rule", "floor_sharpe": 2.0, "curves_png": "curves.png",
+            "references": {k: {"sharpe_ratio": v, "total_return": 0.1} for k, v in refs.items()},
+            "learners": {k: {"test_sharpe": v, "test_return": 0.1, "steps": 10, "wall_s": 1.0, "curve": [[5, 0.1]],
+                             "curve_metric": "val_sharpe"} for k, v in learners.items()}}
+    (tmp_path / "planted").mkdir()
+    (tmp_path / "planted" / "planted.json").write_text(json.dumps(info))
+    text = "\n".join(planted_markdown(tmp_path))
+    assert "above beat the simple rule's floor" in text
+    assert "**between learned the planted signal but stayed under the simple rule's floor**" in text
+    assert "**none did not learn the planted signal at this budget**" in text
+    assert planted_markdown(tmp_path / "elsewhere") == []
