@@ -93,11 +93,19 @@ def run_all(markets: list[str], learners: list[str], seeds: list[int], budget_s:
     return out
 
 
+def _seconds(results: list) -> str:
+    from tradelab.evaluation.learning import mean_std
+
+    wall = mean_std([r.wall_s for r in results])[0]
+    cpu = mean_std([r.extra.get("cpu_s") for r in results])[0]
+    return f"{wall:.0f}" + ("" if cpu != cpu else f" ({cpu:.0f})")
+
+
 def table(bench: dict) -> str:
     """The one table (markdown): learners and references per market."""
     from tradelab.evaluation.learning import fmt_mean_std, mean_std, pooled_sharpe_ci
 
-    head = ("| market | learner | test Sharpe (1x) | test return (1x) | wall s | steps | null: beat B&H | "
+    head = ("| market | learner | test Sharpe (1x) | test return (1x) | wall s (CPU s) | steps | null: beat B&H | "
             "null: Sharpe 95% CI |\n|---|---|---|---|---|---|---|---|")
     rows = [head]
     for market, entry in bench.items():
@@ -118,7 +126,7 @@ def table(bench: dict) -> str:
                 ci = "n/a (no test returns)" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
             rows.append(
                 f"| {market} | {key} | {fmt_mean_std([r.test_sharpe for r in results])} | "
-                f"{fmt_mean_std([r.test_return for r in results])} | {mean_std([r.wall_s for r in results])[0]:.0f} | "
+                f"{fmt_mean_std([r.test_return for r in results])} | {_seconds(results)} | "
                 f"{mean_std([r.steps for r in results])[0]:.0f} | {beat} | {ci} |")
         for key in entry["missing"]:
             rows.append(f"| {market} | {key} | not available on this branch | | | | | |")
@@ -161,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markets", default=",".join(MARKETS), help="comma-separated planted kinds")
     parser.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated learner keys")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (market seed = training seed)")
-    parser.add_argument("--budget-s", type=float, default=600.0, help="training seconds per learner and seed")
+    parser.add_argument("--budget-s", type=float, default=600.0,
+                        help="training CPU seconds per learner and seed (SAC counts process time)")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench_learning"), help="PNG and JSON folder")
     parser.add_argument("--workdir", type=Path, help="data and run folders (default: a temporary folder)")
     args = parser.parse_args(argv)

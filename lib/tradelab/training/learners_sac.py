@@ -4,7 +4,7 @@
 ``tests/test_learn_sac.py``. It builds the market through the normal data build
 (``PLANTED_<KIND>_S<seed>`` → ``processed_data.h5``), trains with :class:`KaggleTrainer`'s own
 episode / evaluation steps (validation Sharpe after every ``eval_every`` episodes; the best one is
-kept, as in a normal run), stops at ``episodes`` or when ``budget_s`` of training wall time is spent,
+kept, as in a normal run), stops at ``episodes`` or when ``budget_s`` CPU seconds of training are spent,
 then backtests the best agent once on the TEST split at 1x costs through
 :func:`tradelab.evaluation.backtest.backtest` — the same env and cost model as the references of
 :func:`reference_results` (oracle, simple rule, buy-and-hold, flat).
@@ -59,7 +59,8 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
             progress: bool = False, **overrides: Any) -> LearnerResult:
     """Train SAC agent ``agent_id`` on ``market`` (planted kind or asset) with ``seed``; test once at 1x.
 
-    :param budget_s: stop after the episode that crosses this much training wall time (None: no limit).
+    :param budget_s: stop after the episode that crosses this many CPU seconds of training (process time:
+        with one thread that is the work done, whatever else shares the machine; None: no limit).
     :param episodes: most episodes to train (None: until ``budget_s`` is spent).
     :param workdir: where the data and the run folder go (default: a temporary folder, removed).
     :param eval_every: validation Sharpe (the learning curve, best-checkpoint choice) every this many episodes.
@@ -80,7 +81,7 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
     trainer = KaggleTrainer(h5, run_dir, num_episodes=max_episodes, eval_frequency=eval_every,
                             checkpoint_frequency=max_episodes + 1, agent_id=agent_id, device="cpu",
                             config=config, progress=progress)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     trainer._setup()
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer.stats = trainer._new_stats()
@@ -89,7 +90,7 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
     while episode < max_episodes:
         episode += 1
         trainer._train_episode(episode)
-        spent = time.perf_counter() - t0
+        spent = time.process_time() - c0  # CPU seconds: a fair budget on a shared machine (one thread)
         last = episode == max_episodes or (budget_s is not None and spent >= budget_s)
         if episode % eval_every == 0 or last:
             val = trainer._evaluate(episode)["val_sharpe"]
@@ -98,7 +99,7 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
             break
     trainer.num_episodes = episode
     trainer._finish()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     test = _test_backtest(trainer, run_dir / f"agent_{agent_id}_best.pt")
     return LearnerResult(
         learner=f"sac_agent_{agent_id}", market=market, seed=int(seed), test_sharpe=test["sharpe_ratio"],
@@ -107,7 +108,7 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
         extra={"episodes": episode, "best_episode": trainer.stats["best_episode"],
                "best_val_sharpe": trainer.stats["best_val_sharpe"], "test_n_trades": test.get("n_trades"),
                "test_max_drawdown": test.get("max_drawdown"), "asset": trainer.data.asset,
-               "test_returns": test["returns"]},
+               "test_returns": test["returns"], "cpu_s": cpu},
     )
 
 
