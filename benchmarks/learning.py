@@ -93,6 +93,12 @@ def run_all(markets: list[str], learners: list[str], seeds: list[int], budget_s:
     return out
 
 
+def _pct(values: list[float]) -> str:
+    from tradelab.evaluation.learning import fmt_mean_std
+
+    return fmt_mean_std([100.0 * v for v in values], digits=1) + " %"
+
+
 def _seconds(results: list) -> str:
     from tradelab.evaluation.learning import mean_std
 
@@ -105,7 +111,7 @@ def table(bench: dict) -> str:
     """The one table (markdown): learners and references per market."""
     from tradelab.evaluation.learning import fmt_mean_std, mean_std, pooled_sharpe_ci
 
-    head = ("| market | learner | test Sharpe (1x) | test return (1x) | wall s (CPU s) | steps | null: beat B&H | "
+    head = ("| market | learner | test Sharpe (1x) | test total return (1x) | wall s (CPU s) | steps | null: beat B&H | "
             "null: Sharpe 95% CI |\n|---|---|---|---|---|---|---|---|")
     rows = [head]
     for market, entry in bench.items():
@@ -113,7 +119,7 @@ def table(bench: dict) -> str:
         for name in REFERENCES:
             label = f"{refs[next(iter(refs))][name].get('name', name)} (reference)"
             rows.append(f"| {market} | {label} | {fmt_mean_std([r[name]['sharpe_ratio'] for r in refs.values()])} | "
-                        f"{fmt_mean_std([r[name]['total_return'] for r in refs.values()])} | – | – | | |")
+                        f"{_pct([r[name]['total_return'] for r in refs.values()])} | – | – | | |")
         for key, results in entry["learners"].items():
             if not results:
                 rows.append(f"| {market} | {key} | failed: {entry['errors'].get(key, '?')[:80]} | | | | | |")
@@ -126,7 +132,7 @@ def table(bench: dict) -> str:
                 ci = "n/a (no test returns)" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
             rows.append(
                 f"| {market} | {key} | {fmt_mean_std([r.test_sharpe for r in results])} | "
-                f"{fmt_mean_std([r.test_return for r in results])} | {_seconds(results)} | "
+                f"{_pct([r.test_return for r in results])} | {_seconds(results)} | "
                 f"{mean_std([r.steps for r in results])[0]:.0f} | {beat} | {ci} |")
         for key in entry["missing"]:
             rows.append(f"| {market} | {key} | not available on this branch | | | | | |")
