@@ -8,6 +8,9 @@ export TRADELAB_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
+# benchmarks/learning.py: every learner x planted market x 3 seeds at 600 s each takes hours;
+# shrink with e.g. LEARNING_BENCH_ARGS="--markets momentum --learners sac1 --budget-s 120".
+LEARNING_BENCH_ARGS ?= --seeds 3 --budget-s 600
 
 .PHONY: setup demo test lint bench lab clean
 
@@ -37,6 +40,7 @@ bench: setup
 	$(PY) benchmarks/supervised_input.py
 	$(PY) benchmarks/sac.py --curve-episodes 0
 	$(PY) benchmarks/ppo.py
+	$(PY) benchmarks/learning.py $(LEARNING_BENCH_ARGS)
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["LearnerResult"]
+__all__ = ["LearnerResult", "PLANTED_PERIODS_PER_YEAR", "mean_std", "fmt_mean_std", "pooled_sharpe_ci", "curve_text",
+           "plot_curves"]
 
 
 @dataclass
@@ -34,3 +35,98 @@ class LearnerResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# -- summaries shared by benchmarks/learning.py and the demo's planted section ----------------------
+
+#: planted markets are business-day bars (tradelab.data.synthetic)
+PLANTED_PERIODS_PER_YEAR = 252.0
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample std (0 for one value) of the finite ``values``; (nan, nan) when none."""
+    import math
+
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return float("nan"), float("nan")
+    mean = sum(finite) / len(finite)
+    var = sum((v - mean) ** 2 for v in finite) / (len(finite) - 1) if len(finite) > 1 else 0.0
+    return mean, math.sqrt(var)
+
+
+def fmt_mean_std(values: list[float], digits: int = 2) -> str:
+    """``"1.23 ± 0.45"`` (``"–"`` when nothing is finite)."""
+    import math
+
+    mean, std = mean_std(values)
+    return "–" if math.isnan(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def pooled_sharpe_ci(results: list[LearnerResult], n_boot: int = 1000,
+                     periods: float = PLANTED_PERIODS_PER_YEAR) -> tuple[float, float] | None:
+    """Bootstrap interval of the Sharpe of the test bar returns pooled over seeds.
+
+    Uses :func:`tradelab.evaluation.metrics.bootstrap_sharpe_ci` on ``extra["test_returns"]``;
+    None when no result carries its returns.
+    """
+    import numpy as np
+
+    from tradelab.evaluation.metrics import bootstrap_sharpe_ci
+
+    parts = [np.asarray(r.extra["test_returns"], dtype=np.float64) for r in results if r.extra.get("test_returns")]
+    if not parts:
+        return None
+    return bootstrap_sharpe_ci(np.concatenate(parts), periods, n_boot=n_boot)
+
+
+def curve_text(results: list[LearnerResult], width: int = 8) -> str:
+    """One line per seed: ``seed 0: 1000:0.41 2000:0.93 ...`` (at most ``width`` evenly spaced points)."""
+    lines = []
+    for r in results:
+        pts = list(r.curve)
+        if len(pts) > width:
+            idx = sorted({round(i * (len(pts) - 1) / (width - 1)) for i in range(width)})
+            pts = [pts[i] for i in idx]
+        body = " ".join(f"{int(s)}:{v:.2f}" for s, v in pts) or "(no curve)"
+        lines.append(f"seed {r.seed}: {body}")
+    return "\n".join(lines)
+
+
+def plot_curves(groups: dict[str, list[LearnerResult]], path: Any, title: str = "learning curves",
+                floor: float | None = None, floor_label: str = "simple rule (test)") -> Any:
+    """One line per (learner, seed) of validation metric against steps; ``floor`` as a dashed line. PNG path."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tradelab.utils.io import atomic_path
+
+    metrics = list(dict.fromkeys(r.curve_metric for rs in groups.values() for r in rs)) or ["val_sharpe"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.5 * len(metrics), 4), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, metric in enumerate(metrics):
+        ax = axes[0, k]
+        for i, (name, results) in enumerate(groups.items()):
+            for j, r in enumerate(x for x in results if x.curve_metric == metric):
+                if r.curve:
+                    xs, ys = zip(*r.curve, strict=True)
+                    ax.plot(xs, ys, color=colours[i % len(colours)], alpha=0.8, marker=".",
+                            label=name if j == 0 else None)
+        if floor is not None and metric.endswith("sharpe"):
+            ax.axhline(floor, color="k", ls="--", lw=1, label=floor_label)
+        ax.axhline(0.0, color="grey", lw=0.5)
+        ax.set_xlabel("training steps (or epochs)")
+        ax.set_ylabel(metric)
+        ax.set_title(title if len(metrics) == 1 else f"{title}: {metric}", fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    return path

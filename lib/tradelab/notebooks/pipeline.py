@@ -5,7 +5,9 @@ section overrides parameters per notebook for a much smaller run (tests). Parame
 may use ``{run_dir}`` (the run folder) and ``{seed}``; a value that is exactly ``"{seed}"``
 becomes the integer seed. Each notebook writes into ``run_dir/<notebook>/`` and its executed
 copy is saved there; ``pipeline.json`` records what ran, and ``report.md``/``report.html``
-summarise it (:mod:`tradelab.notebooks.report`).
+summarise it (:mod:`tradelab.notebooks.report`). A ``planted:`` entry first trains a few learners
+on a planted-signal market (:mod:`tradelab.notebooks.planted`) so the report shows whether they
+can learn at all before it judges real data.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from tradelab.config import CONFIG_DIR, load_yaml
 from tradelab.errors import ConfigError, NotebookError
 
-__all__ = ["PIPELINE_CONFIG", "Stage", "load_stages", "run_pipeline"]
+__all__ = ["PIPELINE_CONFIG", "Stage", "load_stages", "load_planted", "run_pipeline"]
 
 #: Default pipeline definitions.
 PIPELINE_CONFIG = CONFIG_DIR / "pipeline.yaml"
@@ -84,7 +86,7 @@ def load_stages(
         name = str(entry.get("name", entry["notebook"]))
         params = {**(entry.get("parameters") or {}), **(overrides.get(name) or {})}
         stages.append(Stage(name, str(entry["notebook"]), _fill(params, variables)))
-    unknown = sorted(set(overrides) - {s.name for s in stages})
+    unknown = sorted(set(overrides) - {s.name for s in stages} - {"planted"})
     if unknown:
         raise ConfigError(f"{path}: {pipeline}.smoke names unknown stage(s) {unknown}; stages: {[s.name for s in stages]}")
     return stages
@@ -116,8 +118,30 @@ def _clear_previous(run_dir: Path) -> None:
         folder = run_dir / str(stage.get("name", ""))
         if stage.get("name") and folder.is_dir() and folder.parent == run_dir:
             shutil.rmtree(folder)
+    planted = run_dir / "planted"
+    if previous.get("planted") and planted.is_dir():
+        shutil.rmtree(planted)
     for name in ("pipeline.json", "report.md", "report.html"):
         (run_dir / name).unlink(missing_ok=True)
+
+
+def load_planted(pipeline: str = "demo", smoke: bool = False, seed: int = 0,
+                 config_path: str | Path | None = None) -> dict[str, Any] | None:
+    """The pipeline's ``planted:`` section (smoke overrides under ``smoke.planted`` merged), or None."""
+    path = Path(config_path or PIPELINE_CONFIG)
+    section = _section(load_yaml(path), pipeline, path)
+    spec = section.get("planted")
+    if not spec:
+        return None
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{path}: {pipeline}.planted must be a mapping (market, learners), got {spec!r}")
+    smoke_spec = (section.get("smoke") or {}).get("planted") if smoke else None
+    if smoke_spec:
+        learners = {k: {**(spec.get("learners") or {}).get(k, {}), **(v or {})}
+                    for k, v in (smoke_spec.get("learners") or {}).items()}
+        spec = {**spec, **{k: v for k, v in smoke_spec.items() if k != "learners"},
+                "learners": {**(spec.get("learners") or {}), **learners}}
+    return _fill(spec, {"seed": seed})
 
 
 def run_pipeline(
@@ -141,6 +165,7 @@ def run_pipeline(
 
     run_dir = Path(output_dir).resolve()
     stages = load_stages(pipeline, run_dir, smoke, seed, config_path, data_dir)
+    planted = load_planted(pipeline, smoke, seed, config_path)
     _clear_previous(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {
@@ -149,6 +174,14 @@ def run_pipeline(
     }
     start = time.perf_counter()
     failure: NotebookError | None = None
+    if planted:  # first prove the learners learn on a market with a known edge (tradelab.notebooks.planted)
+        from tradelab.notebooks.planted import run_planted
+
+        print(f"[planted] {planted.get('market', 'momentum')}: {', '.join(planted.get('learners', {}))}", flush=True)
+        t0 = time.perf_counter()
+        run_planted(planted, run_dir, seed)
+        info["planted"] = {"spec": planted, "seconds": round(time.perf_counter() - t0, 1)}
+        _record(run_dir, info)
     for i, stage in enumerate(stages, start=1):
         print(f"[{i}/{len(stages)}] {stage.name}", flush=True)
         entry = {"name": stage.name, "notebook": stage.notebook, "parameters": stage.parameters}

@@ -213,6 +213,8 @@ def _supervised_table(run_dir: Path, info: dict[str, Any]) -> str:
 def _find_hash(run_dir: Path) -> str:
     """The processed data's content hash: from a processed_data.h5 in the run, else any metrics.json."""
     for h5 in sorted(run_dir.rglob("processed_data.h5")):
+        if h5.relative_to(run_dir).parts[0] == "planted":  # the planted section's synthetic market
+            continue
         try:
             import h5py
 
@@ -294,6 +296,12 @@ def _artifacts(run_dir: Path) -> list[str]:
     return [f"- `{p.relative_to(run_dir).as_posix()}` ({p.stat().st_size / 1e6:.2f} MB)" for p in found]
 
 
+def _planted_section(run_dir: Path) -> list[str]:
+    from tradelab.notebooks.planted import planted_markdown
+
+    return planted_markdown(run_dir)
+
+
 def render_markdown(run_dir: str | Path, info: dict[str, Any]) -> str:
     """The report as markdown text."""
     run_dir = Path(run_dir)
@@ -311,6 +319,7 @@ def render_markdown(run_dir: str | Path, info: dict[str, Any]) -> str:
         "",
         *_stages_section(info),
         "",
+        *_planted_section(run_dir),
         "## Test metrics beside baselines (0/1/2× costs)",
         "",
         "Total return over the test window and Sharpe (annualised by bar frequency) at 0×, 1× and 2× the "

@@ -58,7 +58,7 @@ class SACTrainingConfig(ConfigBase):
     """Agent hyper-parameters."""
     env: TradingEnvConfig = field(default_factory=TradingEnvConfig)
     """Trading environment (costs, reward, window); ``episode_lengths`` is set from ``episode_length``."""
-    episode_length: int = 3000
+    episode_length: int = 1000
     """Env steps per training episode (clipped to the train split's length)."""
     seed: int = 0
     """Seed of the run (episode k is reseeded with seed * 100_003 + k)."""
