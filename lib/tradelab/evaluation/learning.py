@@ -8,9 +8,10 @@ section only read this shape, so a new learner plugs in by returning one.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-__all__ = ["LearnerResult", "PLANTED_PERIODS_PER_YEAR", "mean_std", "fmt_mean_std", "pooled_sharpe_ci", "curve_text",
+__all__ = ["LearnerResult", "market_asset", "build_market_h5", "PLANTED_PERIODS_PER_YEAR", "mean_std", "fmt_mean_std", "pooled_sharpe_ci", "curve_text",
            "plot_curves"]
 
 
@@ -41,6 +42,26 @@ class LearnerResult:
 
 #: planted markets are business-day bars (tradelab.data.synthetic)
 PLANTED_PERIODS_PER_YEAR = 252.0
+
+
+def market_asset(market: str, seed: int) -> str:
+    """A planted kind ("momentum") and seed → ``PLANTED_MOMENTUM_S<seed>``; any other name upper-cased."""
+    from tradelab.data.synthetic import PLANTED_KINDS, planted_asset_name
+
+    return planted_asset_name(market, seed) if market in PLANTED_KINDS else str(market).upper()
+
+
+def build_market_h5(market: str, seed: int, workdir: str | Path) -> Path:
+    """``workdir/<asset>/processed_data.h5`` built through the normal data build (reused when present)."""
+    from tradelab.data.build import build_processed
+    from tradelab.data.store import H5_NAME
+
+    asset = market_asset(market, seed)
+    folder = Path(workdir) / asset.lower()
+    h5 = folder / H5_NAME
+    if not h5.is_file():
+        build_processed(assets=[asset], out_dir=folder)
+    return h5
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -21,29 +21,10 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from tradelab.data.synthetic import PLANTED_KINDS, planted_asset_name
 from tradelab.errors import ConfigError
-from tradelab.evaluation.learning import LearnerResult
+from tradelab.evaluation.learning import LearnerResult, build_market_h5, market_asset
 
 __all__ = ["market_asset", "build_market_h5", "ppo_config", "run_ppo", "run_curriculum_stage1"]
-
-
-def market_asset(market: str, seed: int) -> str:
-    """A planted kind ("momentum") and seed → ``PLANTED_MOMENTUM_S<seed>``; any other name unchanged."""
-    return planted_asset_name(market, seed) if market in PLANTED_KINDS else str(market).upper()
-
-
-def build_market_h5(market: str, seed: int, workdir: str | Path) -> Path:
-    """``workdir/<asset>/processed_data.h5`` built through the normal data build (reused when present)."""
-    from tradelab.data.build import build_processed
-    from tradelab.data.store import H5_NAME
-
-    asset = market_asset(market, seed)
-    folder = Path(workdir) / asset.lower()
-    h5 = folder / H5_NAME
-    if not h5.is_file():
-        build_processed(assets=[asset], out_dir=folder)
-    return h5
 
 
 def ppo_config(market: str, seed: int, h5: Path, run_dir: Path, timesteps: int | None, stage1: bool,

@@ -19,29 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from tradelab.data.synthetic import PLANTED_KINDS, parse_planted_name, planted_asset_name, planted_market
+from tradelab.data.synthetic import PLANTED_KINDS, parse_planted_name, planted_market
 from tradelab.errors import ConfigError
-from tradelab.evaluation.learning import LearnerResult
+from tradelab.evaluation.learning import LearnerResult, build_market_h5, market_asset
 
 __all__ = ["market_asset", "build_market_h5", "run_sac", "reference_results"]
-
-
-def market_asset(market: str, seed: int) -> str:
-    """A planted kind ("momentum") and seed → ``PLANTED_MOMENTUM_S<seed>``; any other name unchanged."""
-    return planted_asset_name(market, seed) if market in PLANTED_KINDS else str(market).upper()
-
-
-def build_market_h5(market: str, seed: int, workdir: str | Path) -> Path:
-    """``workdir/<asset>/processed_data.h5`` built through the normal data build (reused when present)."""
-    from tradelab.data.build import build_processed
-    from tradelab.data.store import H5_NAME
-
-    asset = market_asset(market, seed)
-    folder = Path(workdir) / asset.lower()
-    h5 = folder / H5_NAME
-    if not h5.is_file():
-        build_processed(assets=[asset], out_dir=folder)
-    return h5
 
 
 def _training_config(agent_id: int, overrides: dict[str, Any]) -> Any:

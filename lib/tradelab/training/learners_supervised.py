@@ -15,16 +15,16 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from tradelab.evaluation.learning import LearnerResult
+from tradelab.evaluation.learning import LearnerResult, market_asset
 
 __all__ = ["run_morningstar", "run_logreg", "resolve_market", "permute_train_labels"]
 
 
 def resolve_market(market: str, seed: int) -> str:
     """A planted kind (``"momentum"``) → ``PLANTED_MOMENTUM_S<seed>``; any other name is an asset, unchanged."""
-    from tradelab.data.synthetic import PLANTED_KINDS, planted_asset_name
+    from tradelab.data.synthetic import PLANTED_KINDS
 
-    return planted_asset_name(market.lower(), seed) if market.lower() in PLANTED_KINDS else market
+    return market_asset(market.lower(), seed) if market.lower() in PLANTED_KINDS else market
 
 
 def _build(market: str, seed: int, workdir: Path) -> tuple[str, Path]:
