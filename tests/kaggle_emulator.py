@@ -425,6 +425,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"code": 404, "message": "unknown upload"})
         if blob["name"] in em.fail_uploads:
             return self._json(400, {"code": 400, "message": "upload rejected by the emulator"})
+        if not data and self.headers.get("Content-Range", "").startswith("bytes */"):
+            # GCS resumable-upload status query (the CLI resuming a saved upload): nothing is written;
+            # 200 = already complete (the token keeps the bytes sent before), 308 = start again
+            if blob.get("data") is not None:
+                return self._json(200, {})
+            self.send_response(308)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         blob["data"] = data
         self._json(200, {})
 

@@ -308,6 +308,7 @@ def test_no_second_version_while_one_is_processed(world):
     first = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
     assert ensure_dataset(cli, first) == "created"
     (data / "probe.csv").write_text("a\n2\n")
+    refused_mtime = (data / "probe.csv").stat().st_mtime
     second = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
     world.emulator.processing_s = 600.0  # until finish_processing below, whatever the machine's load
     try:
@@ -317,6 +318,9 @@ def test_no_second_version_while_one_is_processed(world):
         world.emulator.finish_processing(f"{OWNER}/tradelab-data-busy", in_s=3.0)
         world.emulator.processing_s = 1.0  # for the version tradelab pushes next
         (data / "probe.csv").write_text("a\n3\n")
+        # same size and modification time as the refused upload: the CLI would resume that upload (its
+        # saved state) and the new version would carry "a\n2\n"; tradelab clears that state first
+        os.utime(data / "probe.csv", (refused_mtime, refused_mtime))
         third = build_data_dataset(f"{OWNER}/tradelab-data-busy", world.out / "busy", data, ["*.csv"])
         assert ensure_dataset(cli, third) == "versioned"  # waited for READY first
     finally:

@@ -24,7 +24,8 @@ def _running(out) -> list:
         study = optuna.load_study(study_name="s", storage=make_storage(None, out))
     except KeyError:  # study not created yet
         return []
-    return study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+    # mid-trial: the objective has started and recorded its worker (host:pid)
+    return [t for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)) if t.user_attrs.get("worker")]
 
 
 @pytest.mark.slow

@@ -219,13 +219,35 @@ class KaggleCLI:
             raise KaggleError(f"cannot read `kaggle datasets status {ref} --format json`: {out.strip()!r}") from exc
         return DatasetState(str(data.get("status", "")).lower(), int(data.get("current_version_number") or 0))
 
+    @staticmethod
+    def _forget_resumable_uploads(folder: Path) -> None:
+        """Remove the CLI's saved resumable-upload state for the files in ``folder``.
+
+        kaggle 2.x keeps ``$TMP/.kaggle/uploads/<path>.json`` after a failed push and *resumes* that upload when
+        the next file at the same path has the same size and modification second: its blob token then
+        carries the earlier bytes, and the new version silently holds stale data (a rebuilt file of
+        equal size, pushed right after a refused version). tradelab always uploads the current bytes.
+        """
+        import tempfile
+
+        # the CLI subprocess's temp dir (tempfile caches ours at first use; the env may have changed since)
+        tmp = next((os.environ[k] for k in ("TMPDIR", "TEMP", "TMP") if os.environ.get(k)), None)
+        uploads = Path(tmp or tempfile.gettempdir()) / ".kaggle" / "uploads"
+        if not uploads.is_dir():
+            return
+        for f in Path(folder).iterdir():
+            for form in {str(folder / f.name), str(f.resolve())}:
+                (uploads / (form.replace(os.path.sep, "_").replace(":", "_") + ".json")).unlink(missing_ok=True)
+
     def dataset_create(self, folder: Path) -> None:
         """``datasets create -p FOLDER -r zip`` (subfolders are zipped, never skipped)."""
+        self._forget_resumable_uploads(folder)
         out = self.run("datasets", "create", "-p", str(folder), "-r", "zip", "-q")
         self._dataset_answer(out, folder, "creation")
 
     def dataset_version(self, folder: Path, message: str) -> None:
         """``datasets version -p FOLDER -m MESSAGE -r zip``."""
+        self._forget_resumable_uploads(folder)
         out = self.run("datasets", "version", "-p", str(folder), "-m", message, "-r", "zip", "-q")
         self._dataset_answer(out, folder, "version")
 

@@ -13,6 +13,7 @@ validation), then backtests that policy once on the TEST split at 1x costs throu
 from __future__ import annotations
 
 import copy
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -98,6 +99,8 @@ def _run(learner: str, market: str, seed: int, budget_s: float | None, timesteps
 
     h5 = build_market_h5(market, seed, workdir)
     run_dir = Path(workdir) / f"{learner}_{market_asset(market, seed).lower()}"
+    if run_dir.exists():  # every learner run starts from scratch (no resume, no kept best of another run)
+        shutil.rmtree(run_dir)
     cfg = ppo_config(market, seed, h5, run_dir, timesteps, stage1, overrides)
     d = cfg.data
     prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
@@ -138,7 +141,8 @@ def _test_backtest(model: Any, cfg: Any, split: Any) -> dict[str, Any]:
     from tradelab.training import vecnorm
     from tradelab.training.ppo import env_config
 
-    res = backtest(vecnorm.policy(model), split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200)
+    res = backtest(vecnorm.policy(model), split.ohlcv, split.features, env_config(cfg), 1.0, "ppo", n_boot=200,
+                   history=getattr(split, "history", None))  # first windows from the purge-gap bars
     out = dict(res.metrics)
     out["returns"] = [float(x) for x in res.equity["equity"].pct_change().fillna(0.0).to_numpy()]
     return out

@@ -12,6 +12,7 @@ then backtests the best agent once on the TEST split at 1x costs through
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -60,27 +61,23 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
     config = _training_config(agent_id, {"seed": seed, "final_test": False, "save_replay_buffer": False, **overrides})
     max_episodes = int(episodes) if episodes is not None else 10_000
     run_dir = Path(workdir) / f"sac{agent_id}_{market_asset(market, seed).lower()}"
+    if run_dir.exists():  # every learner run starts from scratch (no resume, no kept best of another run)
+        shutil.rmtree(run_dir)
     trainer = KaggleTrainer(h5, run_dir, num_episodes=max_episodes, eval_frequency=eval_every,
                             checkpoint_frequency=max_episodes + 1, agent_id=agent_id, device="cpu",
                             config=config, progress=progress)
+    cum_steps: dict[int, float] = {}
+
+    def stop_after(episode: int, row: dict[str, float]) -> bool:
+        cum_steps[episode] = cum_steps.get(episode - 1, 0.0) + float(row["steps"])
+        # CPU seconds: a fair budget on a shared machine (one thread)
+        return budget_s is not None and time.process_time() - c0 >= budget_s
+
     t0, c0 = time.perf_counter(), time.process_time()
-    trainer._setup()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    trainer.stats = trainer._new_stats()
-    curve: list[tuple[float, float]] = []
-    episode = 0
-    while episode < max_episodes:
-        episode += 1
-        trainer._train_episode(episode)
-        spent = time.process_time() - c0  # CPU seconds: a fair budget on a shared machine (one thread)
-        last = episode == max_episodes or (budget_s is not None and spent >= budget_s)
-        if episode % eval_every == 0 or last:
-            val = trainer._evaluate(episode)["val_sharpe"]
-            curve.append((float(trainer.agent.model.num_timesteps), float(val)))
-        if last:
-            break
-    trainer.num_episodes = episode
-    trainer._finish()
+    trainer.run_training(stop_after=stop_after)
+    ev = trainer.stats["eval"]
+    curve = [(cum_steps.get(int(e), float("nan")), float(v)) for e, v in zip(ev["episode"], ev["sharpe_ratio"])]
+    episode = trainer.num_episodes
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     test = _test_backtest(trainer, run_dir / f"agent_{agent_id}_best.pt")
     return LearnerResult(
@@ -97,13 +94,14 @@ def run_sac(market: str, seed: int, *, agent_id: int = 1, budget_s: float | None
 def _test_backtest(trainer: Any, best_path: Path) -> dict[str, Any]:
     """The one touch of the test split: the best-validation agent at 1x costs."""
     from tradelab.agents.sac import SACAgent
-    from tradelab.agents.sac_data import prepare_features
+    from tradelab.agents.sac_data import history_features, prepare_features
     from tradelab.evaluation.backtest import backtest
 
     best = SACAgent(trainer.agent.config, agent_id=trainer.agent_id).load(best_path)
     frame = trainer.data.frames["test"]
     feats = prepare_features(frame, trainer.data.features["test"], best.spec)
-    res = backtest(best, frame, feats, trainer.env_config, 1.0, name="sac", n_boot=10)
+    res = backtest(best, frame, feats, trainer.env_config, 1.0, name="sac", n_boot=10,
+                   history=history_features(trainer.data, "test", best.spec))  # no zero-padded first windows
     eq = res.equity["equity"].to_numpy()
     out: dict[str, Any] = {k: float(v) for k, v in res.metrics.items() if isinstance(v, int | float)}
     return {**out, "returns": (np.diff(eq) / eq[:-1]).tolist()}

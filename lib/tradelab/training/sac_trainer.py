@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,8 +298,13 @@ class KaggleTrainer:
                 "best_val_sharpe": None, "best_episode": None}
 
     # -- training ---------------------------------------------------------------------------------
-    def run_training(self) -> tuple[SACAgent, dict[str, Any]]:
-        """Train, evaluate, checkpoint; returns the final agent and the training stats."""
+    def run_training(self, stop_after: Callable[[int, dict[str, float]], bool] | None = None,
+                     ) -> tuple[SACAgent, dict[str, Any]]:
+        """Train, evaluate, checkpoint; returns the final agent and the training stats.
+
+        :param stop_after: called with (episode, training row) after each episode; True ends the run there as
+            if ``num_episodes`` were that episode (evaluated, best/final saved, e.g. a CPU-time budget).
+        """
         from tqdm.auto import tqdm
 
         from tradelab.utils.lock import run_lock
@@ -321,6 +327,9 @@ class KaggleTrainer:
                 stopped = False
                 for episode in bar:
                     row = self._train_episode(episode)
+                    last = stop_after is not None and bool(stop_after(episode, row))
+                    if last:
+                        self.num_episodes = episode
                     if episode % self.eval_frequency == 0 or episode == self.num_episodes:
                         row |= self._evaluate(episode)
                     if episode % self.checkpoint_frequency == 0:
@@ -333,6 +342,8 @@ class KaggleTrainer:
                         print(f"max_runtime ({self.config.max_runtime}) reached after episode {episode} of "
                               f"{self.num_episodes}: checkpoint written; run again (same output_dir) to continue")
                         stopped = True
+                        break
+                    if last:
                         break
                 bar.close()
                 return self._finish(stopped)
