@@ -335,7 +335,9 @@ def test_repush_of_same_slug_waits_for_the_new_session(world):
     wait(first.slug, out_root=world.out, poll_s=0.5, max_poll_s=1.0, timeout_s=120)
     world.emulator.stale_s = 3.0
     try:
-        second = world.push(params={"smoke": False, "sleep_s": 1.0}, slug="tradelab-probe-repush")
+        # runs well past stale_s, so its RUNNING is seen (a run that ends inside the stale window is
+        # accepted only after settle_s: slower but never the previous run's outputs)
+        second = world.push(params={"smoke": False, "sleep_s": 6.0}, slug="tradelab-probe-repush")
         assert second.version == 2
         wait(second.slug, out_root=world.out, poll_s=0.5, max_poll_s=1.0, timeout_s=120)
         metrics = json.loads((pull(second.slug, out_root=world.out) / "metrics.json").read_text())
