@@ -12,7 +12,7 @@ __all__ = ["build"]
 PPO_NOTEBOOK = dict(
     header="""# 03 · PPO V3 on the multi-asset portfolio env
 
-Trains Ploutos V3 (stable-baselines3 PPO, separate policy/value MLPs 1024-512-256, tanh) on the
+Trains Ploutos V3 (stable-baselines3 PPO, a shared 1024-512-256 tanh trunk with policy and value heads) on the
 embedded daily assets with the full cost model, plots the TensorBoard scalars (SB3's losses, entropy,
 KL, explained variance and the trading callback's equity, return, trades, episode reward), then
 backtests the test split once beside buy-and-hold, flat and SMA crossover at 0×/1×/2× costs.
