@@ -9,6 +9,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -25,3 +31,19 @@ def ohlcv() -> pd.DataFrame:
 def ohlcv_small() -> pd.DataFrame:
     """400 seeded synthetic daily bars."""
     return regime_switching_gbm(n_bars=400, seed=3)
+
+
+@contextmanager
+def lock_held_by_another_process(folder: Path, what: str) -> Iterator[subprocess.Popen]:
+    """A child process holding ``folder``'s run lock (as ``what``) for the block; SIGKILLed after it."""
+    code = ("import sys, time; from tradelab.utils.lock import run_lock\n"
+            f"with run_lock(sys.argv[1], {what!r}):\n    print('held', flush=True); time.sleep(60)\n")
+    lib = Path(__file__).resolve().parents[1] / "lib"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True,
+                            env=os.environ | {"PYTHONPATH": str(lib)})
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()

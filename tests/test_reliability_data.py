@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import lock_held_by_another_process
 
 from tradelab.data.build import build_processed
 from tradelab.data.store import build_ids, read_final_parquet, read_processed_h5
@@ -64,15 +62,7 @@ def test_subset_build_drops_other_assets_and_stale_temps(files, tmp_path, capsys
 
 def test_two_builds_into_one_folder(files, tmp_path):
     out = tmp_path / "busy"
-    code = ("import sys, time; from tradelab.utils.lock import run_lock\n"
-            "with run_lock(sys.argv[1], 'data build'):\n    print('held', flush=True); time.sleep(60)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True,
-                            env=os.environ | {"PYTHONPATH": str(ROOT / "lib")})
-    try:
-        assert proc.stdout.readline().strip() == "held"
+    with lock_held_by_another_process(out, "data build") as proc:
         with pytest.raises(RunLockedError, match=f"in use by another data build: pid {proc.pid}"):
             build_processed(csv=files[:1], out_dir=out)
-    finally:
-        proc.kill()
-        proc.wait()
     assert not (out / "processed_data.h5").exists()

@@ -4,13 +4,11 @@ max_runtime."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import lock_held_by_another_process
 
 from tradelab.data.build import build_processed
 from tradelab.data.synthetic import regime_switching_gbm
@@ -112,21 +110,13 @@ def test_run_lock_names_holder_and_stale_lock_is_taken_over(h5, tmp_path, capsys
     from tradelab.cli import main
 
     out = tmp_path / "locked"
-    code = ("import sys, time; from tradelab.utils.lock import run_lock\n"
-            "with run_lock(sys.argv[1], 'test holder'):\n    print('held', flush=True); time.sleep(60)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True,
-                            env=os.environ | {"PYTHONPATH": str(ROOT / "lib")})
-    try:
-        assert proc.stdout.readline().strip() == "held"
+    with lock_held_by_another_process(out, "test holder") as proc:
         with pytest.raises(RunLockedError, match=rf"pid {proc.pid} on .*started 20"):
             with run_lock(out):
                 pass
         rc = main(["train", "sac", "--h5-path", str(h5), "--output-dir", str(out), "--num-episodes", "1",
                    "--device", "cpu", "--no-progress", "--asset", "AAA"])
         assert rc == 2 and f"in use by another test holder: pid {proc.pid}" in capsys.readouterr().err
-    finally:
-        proc.kill()
-        proc.wait()
     with run_lock(out):  # the holder died by SIGKILL: its lock is taken over, and said so
         pass
     assert f"stale lock of {out} (pid {proc.pid}" in capsys.readouterr().out

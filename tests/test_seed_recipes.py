@@ -306,28 +306,14 @@ def test_train_ppo_accepts_the_seed_v3_config_layout(tmp_path, monkeypatch):
     """Offline: one message naming the local-file route; with yfinance (a local stand-in) it maps."""
     import types
 
+    from test_envs_seed_layout import SEED_YAML
+
     from tradelab.data import load_asset
     from tradelab.training.ppo import PPOV3Config
 
     path = tmp_path / "config" / "training_config_v3.yaml"
     path.parent.mkdir()
-    path.write_text("""training:
-  total_timesteps: 20000000
-  learning_rate: 0.0001
-  n_envs: 8
-  batch_size: 4096
-  max_grad_norm: 1.0
-  target_kl: 0.02
-  ent_coef: 0.001
-environment:
-  buy_pct: 0.20
-  max_position_pct: 0.30
-  reward_scaling: 2.0
-data:
-  tickers: [NVDA, TSLA]
-  period: '10y'
-  interval: '1h'
-""")
+    path.write_text(SEED_YAML)  # the seed document's file, as in test_envs_seed_layout
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, "yfinance", None)  # not installed
     with pytest.raises(DataError, match="tradelab data build --csv"):

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop cleanly with a checkpoint after this wall time (3600, 90m, 11h; "
                              "default auto: 11h on Kaggle, unlimited locally; off); --resume continues")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
-                        help="override a PPO V3 config key for this stage, e.g. ppo.net_arch_pi=[64,64]")
+                        help="override a PPO V3 config key for this stage, e.g. ppo.net_arch=[64,64]")
 
 
 def _run_flags(args: argparse.Namespace) -> dict:
