@@ -12,8 +12,14 @@ Then the learning curve per learner (validation metric against steps, as text an
 market), and on the null market how often each learner "beat buy-and-hold" with a bootstrap
 interval of the Sharpe of its test returns pooled over seeds. Everything runs on one thread.
 
+Validation gate (``--val-gate-z``, default 2): a learner trades on test only when its best validation
+Sharpe (the figure it was selected on) clears z standard errors of a zero Sharpe over the validation
+bars (0.75 on the planted markets' 1,800 validation days); otherwise it stays flat, as a researcher would
+not deploy a model that never beat flat out of sample. The table shows the gated figure and, beside it,
+the ungated best-validation checkpoint's, so neither hides the other; ``--val-gate-z 0`` switches it off.
+
     .venv/bin/python benchmarks/learning.py [--markets momentum,null] [--learners sac1,ppo_v3]
-        [--seeds 3] [--budget-s 600] [--out outputs/bench_learning]
+        [--seeds 3] [--budget-s 600] [--val-gate-z 2] [--out outputs/bench_learning]
 """
 
 from __future__ import annotations
@@ -66,13 +72,29 @@ def _csv(text: str, allowed: tuple[str, ...] | list[str], what: str) -> list[str
     return items
 
 
-def run_all(markets: list[str], learners: list[str], seeds: list[int], budget_s: float, workdir: Path) -> dict:
-    """Train and test everything; returns ``{market: {"refs": {...}, "learners": {key: [results]}}}``."""
+def val_bars(market: str, seed: int, workdir: Path) -> int:
+    """Bars in the market's validation split (the normal data build, shared with the learners)."""
+    from tradelab.agents.sac_data import load_split_data
+    from tradelab.evaluation.learning import build_market_h5
+
+    return len(load_split_data(build_market_h5(market, seed, workdir)).frames["val"])
+
+
+def run_all(markets: list[str], learners: list[str], seeds: list[int], budget_s: float, workdir: Path,
+            gate_z: float = 2.0) -> dict:
+    """Train and test everything; returns ``{market: {"refs": {...}, "learners": {key: [results]}}}``.
+
+    With ``gate_z > 0`` each result goes through :func:`tradelab.evaluation.learning.apply_validation_gate`
+    (flat unless its best validation Sharpe clears ``gate_z`` standard errors); the ungated figures stay
+    in ``extra``.
+    """
+    from tradelab.evaluation.learning import apply_validation_gate, validation_gate_threshold
     from tradelab.training.learners_sac import reference_results
 
     out: dict = {}
     for market in markets:
         refs = {s: reference_results(market, s, workdir=workdir) for s in seeds}
+        gates = {s: validation_gate_threshold(val_bars(market, s, workdir), gate_z) for s in seeds} if gate_z > 0 else {}
         entry: dict = {"refs": refs, "learners": {}, "missing": [], "errors": {}}
         for key in learners:
             fn = runner(key)
@@ -83,12 +105,16 @@ def run_all(markets: list[str], learners: list[str], seeds: list[int], budget_s:
             for seed in seeds:
                 print(f"[{market}] {key} seed {seed} (budget {budget_s:.0f}s)...", flush=True)
                 try:
-                    results.append(fn(market, seed, budget_s=budget_s, workdir=workdir / key))
+                    result = fn(market, seed, budget_s=budget_s, workdir=workdir / key)
+                    if gates:
+                        result = apply_validation_gate(result, refs[seed]["flat"], gates[seed])
+                    results.append(result)
                 except Exception as exc:  # one learner's failure must not hide the others' rows
                     entry["errors"][key] = f"{type(exc).__name__}: {exc}"
                     print(f"  failed: {entry['errors'][key]}", flush=True)
                     break
             entry["learners"][key] = results
+        entry["gate_threshold"] = gates
         out[market] = entry
     return out
 
@@ -107,35 +133,60 @@ def _seconds(results: list) -> str:
     return f"{wall:.0f}" + ("" if cpu != cpu else f" ({cpu:.0f})")
 
 
+def _gate_cells(results: list) -> tuple[str, str]:
+    """(ungated test Sharpe mean ± std, "passed/N") when the gate was applied, else ("", "")."""
+    from tradelab.evaluation.learning import fmt_mean_std
+
+    gated = [r for r in results if "gate" in r.extra]
+    if not gated:
+        return "", ""
+    passed = [r.extra["gate"]["passed"] for r in gated]
+    count = "n/a" if all(p is None for p in passed) else f"{sum(bool(p) for p in passed)}/{len(passed)}"
+    return fmt_mean_std([r.extra["raw_test_sharpe"] for r in gated]), count
+
+
+def _ci(results: list, key: str = "test_returns") -> str:
+    from tradelab.evaluation.learning import pooled_sharpe_ci
+
+    interval = pooled_sharpe_ci(results, key=key)
+    return "n/a" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
+
+
 def table(bench: dict) -> str:
     """The one table (markdown): learners and references per market."""
-    from tradelab.evaluation.learning import fmt_mean_std, mean_std, pooled_sharpe_ci
+    from tradelab.evaluation.learning import fmt_mean_std, mean_std
 
-    head = ("| market | learner | test Sharpe (1x) | test total return (1x) | wall s (CPU s) | steps | null: beat B&H | "
-            "null: Sharpe 95% CI |\n|---|---|---|---|---|---|---|---|")
+    head = ("| market | learner | test Sharpe (1x) | test total return (1x) | ungated Sharpe | val gate passed | "
+            "wall s (CPU s) | steps | null: beat B&H | null: Sharpe 95% CI (ungated) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
     rows = [head]
     for market, entry in bench.items():
         refs = entry["refs"]
         for name in REFERENCES:
             label = f"{refs[next(iter(refs))][name].get('name', name)} (reference)"
             rows.append(f"| {market} | {label} | {fmt_mean_std([r[name]['sharpe_ratio'] for r in refs.values()])} | "
-                        f"{_pct([r[name]['total_return'] for r in refs.values()])} | – | – | | |")
+                        f"{_pct([r[name]['total_return'] for r in refs.values()])} | | | – | – | | |")
         for key, results in entry["learners"].items():
             if not results:
-                rows.append(f"| {market} | {key} | failed: {entry['errors'].get(key, '?')[:80]} | | | | | |")
+                rows.append(f"| {market} | {key} | failed: {entry['errors'].get(key, '?')[:80]} | | | | | | | |")
                 continue
+            raw, passed = _gate_cells(results)
             beat, ci = "", ""
             if market == "null":
                 bh = {s: r["buy_and_hold"]["sharpe_ratio"] for s, r in refs.items()}
                 beat = f"{sum(r.test_sharpe > bh[r.seed] for r in results)}/{len(results)}"
-                interval = pooled_sharpe_ci(results)
-                ci = "n/a (no test returns)" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
+                ci = _ci(results) + (f" ({_ci(results, 'raw_test_returns')})" if raw else "")
             rows.append(
                 f"| {market} | {key} | {fmt_mean_std([r.test_sharpe for r in results])} | "
-                f"{_pct([r.test_return for r in results])} | {_seconds(results)} | "
+                f"{_pct([r.test_return for r in results])} | {raw} | {passed} | {_seconds(results)} | "
                 f"{mean_std([r.steps for r in results])[0]:.0f} | {beat} | {ci} |")
         for key in entry["missing"]:
-            rows.append(f"| {market} | {key} | not available on this branch | | | | | |")
+            rows.append(f"| {market} | {key} | not available on this branch | | | | | | | |")
+    gates = {m: e.get("gate_threshold") for m, e in bench.items() if e.get("gate_threshold")}
+    if gates:
+        rows.append("\nValidation gate: trade on test only if the best validation Sharpe >= "
+                    + ", ".join(f"{m} {mean_std(list(g.values()))[0]:.2f}" for m, g in gates.items())
+                    + " (else flat); 'ungated' is the selected checkpoint's own test figure.")
     return "\n".join(rows)
 
 
@@ -163,9 +214,11 @@ def _jsonable(bench: dict) -> dict:
         refs = {s: {k: {kk: vv for kk, vv in v.items() if kk != "returns"} for k, v in r.items()}
                 for s, r in entry["refs"].items()}
         learners = {k: [{kk: vv for kk, vv in r.to_dict().items()} | {"extra": {kk: vv for kk, vv in r.extra.items()
-                                                                             if kk != "test_returns"}} for r in v]
+                                                                             if kk not in ("test_returns", "raw_test_returns")}}
+                        for r in v]
                     for k, v in entry["learners"].items()}
-        out[market] = {"refs": refs, "learners": learners, "missing": entry["missing"], "errors": entry["errors"]}
+        out[market] = {"refs": refs, "learners": learners, "missing": entry["missing"], "errors": entry["errors"],
+                       "gate_threshold": entry.get("gate_threshold", {})}
     return out
 
 
@@ -177,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (market seed = training seed)")
     parser.add_argument("--budget-s", type=float, default=600.0,
                         help="training CPU seconds per learner and seed (SAC counts process time)")
+    parser.add_argument("--val-gate-z", type=float, default=2.0,
+                        help="trade on test only when the best validation Sharpe clears this many standard errors "
+                             "of a zero Sharpe (else flat); 0: off. Both figures are printed")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench_learning"), help="PNG and JSON folder")
     parser.add_argument("--workdir", type=Path, help="data and run folders (default: a temporary folder)")
     args = parser.parse_args(argv)
@@ -189,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     set_threads(1)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_learning_") as tmp:
-        bench = run_all(markets, learners, seeds, args.budget_s, args.workdir or Path(tmp))
+        bench = run_all(markets, learners, seeds, args.budget_s, args.workdir or Path(tmp), args.val_gate_z)
         args.out.mkdir(parents=True, exist_ok=True)
         print(f"\nLearning benchmark: {len(seeds)} seed(s), budget {args.budget_s:.0f}s per run, one thread, "
               f"test split at 1x costs (total {time.perf_counter() - t0:.0f}s)\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["LearnerResult", "market_asset", "build_market_h5", "PLANTED_PERIODS_PER_YEAR", "mean_std", "fmt_mean_std", "pooled_sharpe_ci", "curve_text",
-           "plot_curves"]
+           "plot_curves", "validation_gate_threshold", "apply_validation_gate"]
 
 
 @dataclass
@@ -85,20 +85,58 @@ def fmt_mean_std(values: list[float], digits: int = 2) -> str:
 
 
 def pooled_sharpe_ci(results: list[LearnerResult], n_boot: int = 1000,
-                     periods: float = PLANTED_PERIODS_PER_YEAR) -> tuple[float, float] | None:
+                     periods: float = PLANTED_PERIODS_PER_YEAR, key: str = "test_returns") -> tuple[float, float] | None:
     """Bootstrap interval of the Sharpe of the test bar returns pooled over seeds.
 
-    Uses :func:`tradelab.evaluation.metrics.bootstrap_sharpe_ci` on ``extra["test_returns"]``;
-    None when no result carries its returns.
+    Uses :func:`tradelab.evaluation.metrics.bootstrap_sharpe_ci` on ``extra[key]`` (``"raw_test_returns"``:
+    the ungated figures of :func:`apply_validation_gate`); None when no result carries its returns.
     """
     import numpy as np
 
     from tradelab.evaluation.metrics import bootstrap_sharpe_ci
 
-    parts = [np.asarray(r.extra["test_returns"], dtype=np.float64) for r in results if r.extra.get("test_returns")]
+    parts = [np.asarray(r.extra[key], dtype=np.float64) for r in results if r.extra.get(key)]
     if not parts:
         return None
     return bootstrap_sharpe_ci(np.concatenate(parts), periods, n_boot=n_boot)
+
+
+def validation_gate_threshold(n_val_bars: int, z: float, periods: float = PLANTED_PERIODS_PER_YEAR) -> float:
+    """``z`` standard errors of an annualised Sharpe measured on ``n_val_bars`` bar returns when the true one is 0.
+
+    Lo (2002): the standard error of a per-bar Sharpe estimate near 0 is ``sqrt(1 / n)``, so annualised it
+    is ``sqrt(periods / n)`` (0.37 on 1,800 daily bars). A learner whose best validation Sharpe does not
+    clear ``z`` of them has not shown an edge over flat on data it was not trained on.
+    """
+    import math
+
+    if n_val_bars < 2:
+        raise ValueError(f"validation gate: need at least 2 validation bars, got {n_val_bars}")
+    return float(z) * math.sqrt(float(periods) / float(n_val_bars))
+
+
+def apply_validation_gate(result: LearnerResult, flat: dict[str, Any], threshold: float) -> LearnerResult:
+    """The learner's result under the deployment gate: its own test figures when its best validation
+    Sharpe reaches ``threshold``, else the flat policy's (``flat``: ``sharpe_ratio``, ``total_return``,
+    ``returns`` from the same backtest). The selection reads validation only; the ungated test figures stay
+    in ``extra`` (``raw_test_sharpe``, ``raw_test_return``, ``raw_test_returns``) so both are reported.
+
+    The validation figure is ``extra["best_val_sharpe"]`` (RL learners: the selected checkpoint's) or
+    ``extra["val_sharpe"]`` (supervised: the selected model's sign rule); without either the gate does not
+    apply and the result is returned unchanged (``extra["gate"]["passed"]`` is None).
+    """
+    from dataclasses import replace
+
+    val = result.extra.get("best_val_sharpe", result.extra.get("val_sharpe"))
+    passed = None if val is None else bool(float(val) >= threshold)
+    extra = {**result.extra, "raw_test_sharpe": result.test_sharpe, "raw_test_return": result.test_return,
+             "raw_test_returns": result.extra.get("test_returns"),
+             "gate": {"threshold": float(threshold), "val_sharpe": None if val is None else float(val), "passed": passed}}
+    if passed is False:
+        extra["test_returns"] = [float(x) for x in flat["returns"]]
+        return replace(result, test_sharpe=float(flat["sharpe_ratio"]), test_return=float(flat["total_return"]),
+                       extra=extra)
+    return replace(result, extra=extra)
 
 
 def curve_text(results: list[LearnerResult], width: int = 8) -> str:
@@ -109,7 +147,7 @@ def curve_text(results: list[LearnerResult], width: int = 8) -> str:
         if len(pts) > width:
             idx = sorted({round(i * (len(pts) - 1) / (width - 1)) for i in range(width)})
             pts = [pts[i] for i in idx]
-        body = " ".join(f"{int(s)}:{v:.2f}" for s, v in pts) or "(no curve)"
+        body = " ".join(f"{s:g}:{v:.2f}" for s, v in pts) or "(no curve)"  # steps, epochs or a C grid
         lines.append(f"seed {r.seed}: {body}")
     return "\n".join(lines)
 
