@@ -157,16 +157,15 @@ def plot_curves(groups: dict[str, list[LearnerResult]], path: Any, title: str = 
     """One line per (learner, seed) of validation metric against steps; ``floor`` as a dashed line. PNG path."""
     from pathlib import Path
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib as mpl
+    from matplotlib.figure import Figure  # no pyplot: no backend switch, no global figure registry
 
     from tradelab.utils.io import atomic_path
 
     metrics = list(dict.fromkeys(r.curve_metric for rs in groups.values() for r in rs)) or ["val_sharpe"]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(6.5 * len(metrics), 4), squeeze=False)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(6.5 * len(metrics), 4))
+    axes = fig.subplots(1, len(metrics), squeeze=False)
+    colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, metric in enumerate(metrics):
         ax = axes[0, k]
         for i, (name, results) in enumerate(groups.items()):
@@ -187,5 +186,4 @@ def plot_curves(groups: dict[str, list[LearnerResult]], path: Any, title: str = 
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
     return path

@@ -512,12 +512,15 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
     run = _start_wandb(cfg, layout.root)
     log.info("%s: %d steps on %s, %d envs, from %s", layout.prefix, t.total_timesteps, prepared.assets,
              env.num_envs, resume_from or load_from or "a fresh network")
-    warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
     try:
         if done_steps < t.total_timesteps:
-            # progress bar: the resource callback's (it shows CPU/RSS/GPU as postfix)
-            model.learn(total_timesteps=t.total_timesteps - done_steps, callback=callbacks,
-                        progress_bar=False, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
+            # progress bar: the resource callback's (it shows CPU/RSS/GPU as postfix). The batched train
+            # env and the eval DummyVecEnv are different classes on purpose; silence SB3's note for this
+            # call only (no process-wide filter).
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
+                model.learn(total_timesteps=t.total_timesteps - done_steps, callback=callbacks,
+                            progress_bar=False, tb_log_name=layout.prefix, reset_num_timesteps=not resume_from)
         else:
             print(f"{resume_from.name} already has {done_steps} >= training.total_timesteps={t.total_timesteps} "
                   "steps: nothing to train (raise --total-timesteps to continue)")

@@ -49,10 +49,13 @@ def _importable(name: str) -> bool:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed python, numpy, torch and (when imported) TF/Keras."""
+    """Seed python, numpy, torch and (when imported) TF/Keras.
+
+    ``PYTHONHASHSEED`` is not set here: Python reads it only at start-up, so setting it in a running
+    process changes nothing (tradelab never iterates a set or dict of str in an order that matters).
+    """
     random.seed(seed)
     np.random.seed(seed % (2**32))
-    os.environ["PYTHONHASHSEED"] = str(seed)
     if "torch" in sys.modules or _importable("torch"):
         import torch
 
