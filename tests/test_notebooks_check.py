@@ -118,15 +118,20 @@ def test_opening_in_jupyterlab_does_not_break_the_check(tmp_path):
 
 @pytest.mark.slow
 def test_a_papermill_executed_copy_fails_until_fixed(tmp_path):
-    """A real executed notebook (outputs, counts, papermill metadata) committed back by mistake."""
+    """A real executed notebook committed back by mistake: --fix strips it; the injected cell needs a person."""
     result = run(DATA / "t1_metrics.ipynb", {"scale": 0.5}, tmp_path / "run", progress_bar=False)
     path = tmp_path / "t1_metrics.ipynb"
     shutil.copy(result.executed, path)
     problems = " | ".join(check.check_notebook(path))
     assert "outputs in cell" in problems and "execution counts in cell" in problems and "papermill" in problems
+    assert "injected-parameters" in problems  # needs a person: --fix never deletes a cell
     sources = [c.source for c in nbformat.read(path, as_version=4).cells]
-    assert check.main(["--fix", str(path)]) == 0
+    assert check.main(["--fix", str(path)]) == 1
     fixed = nbformat.read(path, as_version=4)
     assert [c.source for c in fixed.cells] == sources
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in fixed.cells if c.cell_type == "code")
     assert "papermill" not in fixed.metadata
+    remaining = check.check_notebook(path)
+    assert len(remaining) == 1 and "injected-parameters" in remaining[0] and "delete it" in remaining[0]
+    _edit(path, lambda nb: nb.cells.remove(next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))))
+    assert check.check_notebook(path) == []

@@ -100,6 +100,10 @@ def _manual(nb: Any) -> list[str]:
         if missing:
             found.append(f"the parameters cell does not define {missing} (add e.g. `output_dir = \"outputs/NAME\"`"
                          " and `smoke = False` to it)")
+    injected = [i for i, c in enumerate(nb.cells, start=1) if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    if injected:
+        found.append(f"{_cells(injected)}: papermill's injected-parameters from an executed copy; delete it (move any "
+                     "value you want to keep into the parameters cell)")
     if len(nb.cells) > MAX_CELLS:
         found.append(f"has {len(nb.cells)} cells, at most {MAX_CELLS} (merge cells or move logic into lib/tradelab)")
     if not nb.cells or nb.cells[0].cell_type != "markdown":
