@@ -31,7 +31,7 @@ test: setup
 	$(PY) -m pytest -q tests
 
 lint: setup
-	$(VENV)/bin/ruff check lib tests benchmarks
+	$(VENV)/bin/ruff check lib tests benchmarks notebooks
 	$(PY) -m tradelab.notebooks.check notebooks
 
 bench: setup

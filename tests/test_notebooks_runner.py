@@ -1,4 +1,4 @@
-"""papermill runner, notebook lint check and `tradelab run`, on tiny notebooks in tests/data."""
+"""papermill runner and `tradelab run`, on tiny notebooks in tests/data (the check: test_notebooks_check.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ import pytest
 
 from tradelab.cli import main as cli_main
 from tradelab.errors import NotebookError
-from tradelab.notebooks import check
-from tradelab.notebooks.authoring import write_notebook
 from tradelab.notebooks.runner import notebook_parameters, resolve_notebook, run
 
 DATA = Path(__file__).resolve().parent / "data" / "notebooks"
@@ -58,51 +56,6 @@ def test_notebook_parameters_and_resolution(tmp_path):
     assert resolve_notebook("t2", DATA) == RAISES_NB
     with pytest.raises(NotebookError, match="available: t1_metrics, t2_raises, t3_plot"):
         resolve_notebook("99_missing", DATA)
-
-
-def _write(path, **changes):
-    write_notebook(path, "# Header", 'output_dir = "o"\nsmoke = False', ["x = 1"])
-    nb = nbformat.read(path, as_version=4)
-    for key, value in changes.items():
-        if key == "outputs":
-            nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="hi")]
-            nb.cells[2].execution_count = 1
-        elif key == "untag":
-            nb.cells[1].metadata["tags"] = []
-        elif key == "cells":
-            nb.cells.extend(nbformat.v4.new_code_cell("y = 2") for _ in range(value))
-        elif key == "kernel":
-            nb.metadata["kernelspec"]["name"] = value
-    nbformat.write(nb, path)
-    return path
-
-
-def test_check_accepts_a_clean_notebook_and_test_notebooks(tmp_path):
-    assert check.check_notebook(_write(tmp_path / "ok.ipynb")) == []
-    assert check.main([str(DATA)]) == 0
-
-
-@pytest.mark.parametrize(
-    ("change", "needle"),
-    [
-        ({"outputs": True}, "carries outputs"),
-        ({"untag": True}, "tagged 'parameters'"),
-        ({"cells": 13}, "at most 15"),
-        ({"kernel": "tradelab-venv"}, "python3"),
-    ],
-)
-def test_check_rejects(tmp_path, change, needle, capsys):
-    path = _write(tmp_path / "bad.ipynb", **change)
-    problems = check.check_notebook(path)
-    assert any(needle in p for p in problems), problems
-    assert check.main([str(tmp_path)]) == 1
-    assert needle in capsys.readouterr().out
-
-
-def test_check_requires_output_dir_and_smoke(tmp_path):
-    path = tmp_path / "p.ipynb"
-    write_notebook(path, "# H", "seed = 0", ["x = 1"])
-    assert any("['output_dir', 'smoke']" in p for p in check.check_notebook(path))
 
 
 def test_cli_run_parameters_file_and_error_path(tmp_path, capsys):

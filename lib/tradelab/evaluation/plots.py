@@ -1,4 +1,8 @@
-"""PNG plots of backtests (matplotlib ``Figure`` objects, no pyplot state: safe in notebooks and headless)."""
+"""Backtest plots as matplotlib ``Figure`` objects (no pyplot state: safe in notebooks and headless).
+
+``*_figure`` builds a figure (a notebook shows it with ``display(fig)``); ``plot_*`` builds the
+same figure and saves it as a PNG for the run's folder and the reports.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,36 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_equity", "plot_drawdown", "plot_positions"]
+__all__ = [
+    "equity_figure",
+    "drawdown_figure",
+    "positions_figure",
+    "read_equity",
+    "plot_equity",
+    "plot_drawdown",
+    "plot_positions",
+]
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.autofmt_xdate()
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
 
 
-def plot_equity(equity: pd.DataFrame, path: str | Path, title: str = "Equity", focus: str | None = None) -> Path:
+def _finish(fig: Figure) -> Figure:
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def read_equity(run_dir: str | Path) -> pd.DataFrame:
+    """``run_dir/equity.csv`` (written by every backtest report): one equity column per strategy, agent first."""
+    return pd.read_csv(Path(run_dir) / "equity.csv", index_col=0, parse_dates=True)
+
+
+def equity_figure(equity: pd.DataFrame, title: str = "Equity", focus: str | None = None) -> Figure:
     """Equity curves (one column per strategy); ``focus`` (e.g. the agent) drawn thicker."""
     fig = Figure(figsize=(9, 4.5))
     ax = fig.add_subplot()
@@ -31,10 +52,10 @@ def plot_equity(equity: pd.DataFrame, path: str | Path, title: str = "Equity", f
     ax.set_ylabel("equity")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    return _save(fig, path)
+    return _finish(fig)
 
 
-def plot_drawdown(equity: pd.DataFrame, path: str | Path, title: str = "Drawdown") -> Path:
+def drawdown_figure(equity: pd.DataFrame, title: str = "Drawdown") -> Figure:
     """Drawdown from the running peak (negative fraction) per strategy."""
     fig = Figure(figsize=(9, 3.5))
     ax = fig.add_subplot()
@@ -45,10 +66,10 @@ def plot_drawdown(equity: pd.DataFrame, path: str | Path, title: str = "Drawdown
     ax.set_ylabel("drawdown")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    return _save(fig, path)
+    return _finish(fig)
 
 
-def plot_positions(positions: pd.DataFrame, path: str | Path, title: str = "Position (exposure)") -> Path:
+def positions_figure(positions: pd.DataFrame, title: str = "Position (exposure)") -> Figure:
     """Exposure over time (fraction of equity; +1 fully long, −1 fully short) per strategy."""
     fig = Figure(figsize=(9, 3.5))
     ax = fig.add_subplot()
@@ -58,4 +79,19 @@ def plot_positions(positions: pd.DataFrame, path: str | Path, title: str = "Posi
     ax.set_ylim(-1.1, 1.1)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    return _save(fig, path)
+    return _finish(fig)
+
+
+def plot_equity(equity: pd.DataFrame, path: str | Path, title: str = "Equity", focus: str | None = None) -> Path:
+    """Save :func:`equity_figure` as a PNG at ``path``."""
+    return _save(equity_figure(equity, title, focus), path)
+
+
+def plot_drawdown(equity: pd.DataFrame, path: str | Path, title: str = "Drawdown") -> Path:
+    """Save :func:`drawdown_figure` as a PNG at ``path``."""
+    return _save(drawdown_figure(equity, title), path)
+
+
+def plot_positions(positions: pd.DataFrame, path: str | Path, title: str = "Position (exposure)") -> Path:
+    """Save :func:`positions_figure` as a PNG at ``path``."""
+    return _save(positions_figure(positions, title), path)
