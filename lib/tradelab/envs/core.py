@@ -101,11 +101,14 @@ def transition(acct: Account, weights: list[float], open_: list[float], close: l
     bar t+1's trading-day ordinal. Orders are gated asset by asset in slot order (the PDT and daily-cap
     counts rank them that way).
     """
-    equity_open = acct.cash + _asset_sum(s * o for s, o in zip(acct.shares, open_))
+    held_value = -0.0  # asset sums start at -0.0: -0.0 + x == x exactly, so one asset's sum is its value
+    for shares, price in zip(acct.shares, open_):
+        held_value += shares * price
+    equity_open = acct.cash + held_value
     pdt_used = _pdt_used(acct, day) if p.pdt_on else 0
     fills_used = (acct.day_fills if acct.fills_day == day else 0) if p.daily_cap_on else 0
     day_trades = ranked = kept_day_trades = new_trades = 0
-    traded = paid = marked = -0.0  # asset sums, left to right
+    traded = paid = marked = -0.0
     for i, weight in enumerate(weights):
         old, price = acct.shares[i], open_[i]
         target, wanted = limit_target(weight, old, equity_open, price, p)
@@ -145,13 +148,6 @@ def transition(acct: Account, weights: list[float], open_: list[float], close: l
     acct.max_dd = max(acct.max_dd, drawdown)
     reward = step_reward(acct, prev_equity, new_trades, drawdown, p.reward, p.initial_cash, prev_drawdown)
     return reward * p.reward_scale if p.reward_scale != 1.0 else reward
-
-
-def _asset_sum(values: object) -> float:
-    total = -0.0  # -0.0 + x == x exactly, so the sum of one value is the value
-    for v in values:
-        total += v
-    return total
 
 
 def _update_position(acct: Account, i: int, old: float, new: float, price: float, day: int) -> None:
