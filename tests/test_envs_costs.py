@@ -77,16 +77,13 @@ def test_order_costs_total_buy_and_sell():
     assert order_costs(0.0, 50.0, 0.02, 0.0, p) == 0.0
 
 
-def test_order_costs_arrays_match_floats_and_multiplier_scales():
+def test_order_costs_multiplier_scales():
+    """(The array path's costs are checked against ``order_costs`` in test_envs_inplace.py.)"""
     p1, p2 = _params(cost_multiplier=1.0), _params(cost_multiplier=2.0)
-    delta = np.array([[100.0, -250.0, 0.0]])
-    price, atr, inv = np.array([[50.0, 20.0, 10.0]]), np.array([[0.01, 0.03, 0.02]]), np.array([[1e-7, 0.0, 1e-6]])
-    arr = order_costs(delta, price, atr, inv, p1, np.abs, np.minimum, np.sqrt, np.where)
-    floats = [order_costs(float(d), float(pr), float(a), float(i), p1) for d, pr, a, i in
-              zip(delta[0], price[0], atr[0], inv[0])]
-    assert arr[0].tolist() == floats
-    arr2 = order_costs(delta, price, atr, inv, p2, np.abs, np.minimum, np.sqrt, np.where)
-    np.testing.assert_allclose(arr2, 2.0 * arr, rtol=1e-15)
+    for delta, price, atr, inv in ((100.0, 50.0, 0.01, 1e-7), (-250.0, 20.0, 0.03, 0.0), (0.0, 10.0, 0.02, 1e-6)):
+        one = order_costs(delta, price, atr, inv, p1)
+        assert order_costs(delta, price, atr, inv, p2) == pytest.approx(2.0 * one, rel=1e-15)
+        assert (one > 0) == (delta != 0)
     assert order_costs(100.0, 50.0, 0.01, 1e-7, _params(cost_multiplier=0.0)) == 0.0
 
 
@@ -114,13 +111,10 @@ def test_cost_config_errors_name_the_field():
     assert cfg.costs.cost_multiplier == 2.0 and TradingEnvConfig().costs.cost_multiplier == 1.0
 
 
-def test_per_share_finra_in_order_costs_arrays_and_floats():
+def test_per_share_finra_in_order_costs():
     p = _params(finra_mode="per_share", spread_bps=0.0, slippage_atr_coef=0.0, impact_coef=0.0, sec_fee_rate=0.0)
-    delta = np.array([[-1_000.0, -1_000_000.0, 500.0]])
-    arr = order_costs(delta, np.full((1, 3), 10.0), np.zeros((1, 3)), np.zeros((1, 3)), p, np.abs, np.minimum,
-                      np.sqrt, np.where)
-    np.testing.assert_allclose(arr[0], [0.166, 8.30, 0.0])
-    assert order_costs(-1_000.0, 10.0, 0.0, 0.0, p) == pytest.approx(0.166)
+    got = [order_costs(d, 10.0, 0.0, 0.0, p) for d in (-1_000.0, -1_000_000.0, 500.0)]
+    np.testing.assert_allclose(got, [0.166, 8.30, 0.0])  # per share sold, capped per order; buys pay none
 
 
 def test_shipped_env_yaml_holds_the_defaults():

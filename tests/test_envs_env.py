@@ -77,9 +77,9 @@ def test_accounting_identity_every_step(ohlcv_small):
     rng = np.random.default_rng(3)
     for _ in range(len(ohlcv_small) - 1):
         t, acct = env.t, env.acct
-        eq0, sh0, costs0 = acct.equity, acct.shares, acct.costs_paid
+        eq0, sh0, costs0 = acct.equity, acct.shares[0], acct.costs_paid
         _, _, term, trunc, info = env.step(rng.uniform(-1, 1, 1).astype(np.float32))
-        sh1, step_cost = env.acct.shares, info["costs_paid"] - costs0
+        sh1, step_cost = env.acct.shares[0], info["costs_paid"] - costs0
         expected = eq0 + sh0 * (o[t + 1] - c[t]) + sh1 * (c[t + 1] - o[t + 1]) - step_cost
         assert info["equity"] == pytest.approx(expected, rel=1e-11)
         assert env.acct.cash + sh1 * c[t + 1] == pytest.approx(info["equity"], rel=1e-12)

@@ -1,4 +1,4 @@
-"""Reward terms against hand-computed values (floats and arrays agree)."""
+"""Reward terms (the Python-float specification) against hand-computed values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from tradelab.envs.config import RewardConfig
-from tradelab.envs.core import ARRAY_OPS, SCALAR_OPS
 from tradelab.envs.rewards import (
     RewardParams,
     drawdown_increase,
@@ -26,49 +25,39 @@ def _acct(**kw):
 
 
 def test_single_terms():
-    assert drawdown_penalty(0.05, 0.10, SCALAR_OPS) == 0.0
-    assert drawdown_penalty(0.15, 0.10, SCALAR_OPS) == pytest.approx(1.5)
+    assert drawdown_penalty(0.05, 0.10) == 0.0
+    assert drawdown_penalty(0.15, 0.10) == pytest.approx(1.5)
     for n_before in range(3):
         for new in range(3):
             expected = (max(n_before + new - 1, 0) - max(n_before - 1, 0)) * 0.01
             assert overtrading_penalty(float(n_before), float(new), 0.01) == pytest.approx(expected)
     r = np.array([0.01, -0.02, 0.015])
     expected = r.mean() / r.std() * math.sqrt(252)
-    assert running_sharpe(r.sum(), (r**2).sum(), 3.0, math.sqrt(252), SCALAR_OPS) == pytest.approx(expected)
-    assert running_sharpe(0.01, 1e-4, 1.0, 15.0, SCALAR_OPS) == 0.0  # one return: undefined -> 0
+    assert running_sharpe(r.sum(), (r**2).sum(), 3.0, math.sqrt(252)) == pytest.approx(expected)
+    assert running_sharpe(0.01, 1e-4, 1.0, 15.0) == 0.0  # one return: undefined -> 0
 
 
 def test_v3_reward_hand_computed():
     p = RewardParams.build(RewardConfig(kind="v3"), 252.0)
     # second step of an episode: +1 % after -2 %, first trade of the episode now
     acct = _acct(equity=99_000.0 * 1.01, peak=100_000.0, n_trades=1.0, sum_r=-0.02, sum_r2=0.0004, n_steps=1.0)
-    reward = step_reward(acct, 99_000.0, 1.0, 1 - acct.equity / acct.peak, p, 100_000.0, SCALAR_OPS)
+    reward = step_reward(acct, 99_000.0, 1.0, 1 - acct.equity / acct.peak, p, 100_000.0)
     r = np.array([-0.02, 0.01])
     sharpe = r.mean() / r.std() * math.sqrt(252)
     assert reward == pytest.approx(1.0 + sharpe * 0.1)  # 1 % step return, negative-Sharpe term, no DD/bonus/trade
     # deep drawdown, overtrading and the bonus
     acct = _acct(equity=110_000.0, peak=130_000.0, n_trades=5.0, sum_r=0.0, sum_r2=0.0, n_steps=0.0)
     dd = 1 - 110_000 / 130_000
-    reward = step_reward(acct, 110_000.0, 2.0, dd, p, 100_000.0, SCALAR_OPS)
+    reward = step_reward(acct, 110_000.0, 2.0, dd, p, 100_000.0)
     assert reward == pytest.approx(0.0 - dd * 10 - 2 * 0.01 + 0.1)
 
 
-def test_log_return_reward_and_array_agreement():
+def test_log_return_reward():
+    """(The array path's rewards are checked against ``step_reward`` in test_envs_inplace.py.)"""
     p = RewardParams.build(RewardConfig(kind="log_return"), 252.0)
     acct = _acct(equity=101_000.0)
-    assert step_reward(acct, 100_000.0, 0.0, 0.0, p, 100_000.0, SCALAR_OPS) == pytest.approx(math.log(1.01))
-    pv = RewardParams.build(RewardConfig(kind="v3"), 252.0)
-    eq = np.array([[99_000.0], [104_000.0]])
-    arrays = _acct(equity=eq, peak=np.array([[100_000.0], [104_000.0]]), n_trades=np.array([[2.0], [1.0]]),
-                   sum_r=np.zeros((2, 1)), sum_r2=np.zeros((2, 1)), n_steps=np.ones((2, 1)))
-    prev = np.array([[100_000.0], [103_000.0]])
-    dd = 1 - arrays.equity / arrays.peak
-    out = step_reward(arrays, prev, np.array([[1.0], [0.0]]), dd, pv, 100_000.0, ARRAY_OPS)
-    for i in range(2):
-        single = _acct(equity=float(eq[i, 0]), peak=float(arrays.peak[i, 0]), n_trades=float(arrays.n_trades[i, 0]),
-                       sum_r=0.0, sum_r2=0.0, n_steps=1.0)
-        assert out[i, 0] == step_reward(single, float(prev[i, 0]), [1.0, 0.0][i], float(dd[i, 0]), pv, 100_000.0,
-                                        SCALAR_OPS)
+    assert step_reward(acct, 100_000.0, 0.0, 0.0, p, 100_000.0) == pytest.approx(math.log(1.01))
+    assert acct.n_steps == 1.0 and acct.sum_r == pytest.approx(0.01)  # running statistics updated
 
 
 def test_default_reward_is_return_dd_hand_computed():
@@ -76,13 +65,13 @@ def test_default_reward_is_return_dd_hand_computed():
     p = RewardParams.build(RewardConfig(drawdown_threshold=0.0), 252.0)
     # from the peak down 2 %: -2 (return) - 2 (the drawdown deepened by 2 points)
     acct = _acct(equity=98_000.0, peak=100_000.0)
-    assert step_reward(acct, 100_000.0, 1.0, 0.02, p, 100_000.0, SCALAR_OPS, 0.0) == pytest.approx(-4.0)
+    assert step_reward(acct, 100_000.0, 1.0, 0.02, p, 100_000.0, 0.0) == pytest.approx(-4.0)
     # recovering from 2 % to 1 % drawdown: only the +1.02 % return, no drawdown charge
     acct = _acct(equity=99_000.0, peak=100_000.0)
-    assert step_reward(acct, 98_000.0, 0.0, 0.01, p, 100_000.0, SCALAR_OPS, 0.02) == pytest.approx(100 / 98)
+    assert step_reward(acct, 98_000.0, 0.0, 0.01, p, 100_000.0, 0.02) == pytest.approx(100 / 98)
     # the threshold: only the part of the increase beyond it is charged (8 % -> 12 %, threshold 10 %)
-    assert drawdown_increase(0.12, 0.08, 0.10, SCALAR_OPS) == pytest.approx(0.02)
-    assert drawdown_increase(0.09, 0.05, 0.10, SCALAR_OPS) == 0.0
+    assert drawdown_increase(0.12, 0.08, 0.10) == pytest.approx(0.02)
+    assert drawdown_increase(0.09, 0.05, 0.10) == 0.0
 
 
 def _run_env(kind: str, actions: str, n: int = 1500, **reward) -> tuple[np.ndarray, np.ndarray]:

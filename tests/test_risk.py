@@ -123,5 +123,5 @@ def test_vec_env_wrapper_applies_the_rules_for_ppo():
             assert (exposure / venv.venv.core.acct.equity[:, 0] <= 0.25 * 1.05).all()
         else:
             envs = [w.unwrapped for w in venv.envs]
-            positions = [e.acct.shares * e.market.close[e.t, 0] / e.acct.equity for e in envs]
+            positions = [e.acct.shares[0] * e.market.close[e.t, 0] / e.acct.equity for e in envs]
             assert all(0.2 < p <= 0.25 * 1.05 for p in positions)  # capped, not flat

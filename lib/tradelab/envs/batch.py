@@ -1,14 +1,8 @@
 """N accounts stepped together with array operations: the engine of PortfolioEnv and the VecEnvs.
 
-Two observation layouts share the engine:
-
-* ``"single"`` (one asset, same layout as :class:`~tradelab.envs.trading_env.TradingEnvironment`):
-  window features, then position, cash fraction, unrealised PnL, time in position;
-* ``"portfolio"``: window features of every slot (``window × max_assets × F``), then per slot
-  exposure, unrealised PnL, time in position and the mask (``4 × max_assets``), then the cash fraction.
-
+Observation layouts (``"single"``, ``"portfolio"``) and the ``info`` dict: :mod:`tradelab.envs.observation`.
 There is no Python loop over environments in :meth:`BatchCore.step` (it runs
-:class:`~tradelab.envs.inplace.InplaceTransition`, the in-place form of ``core.transition``, and
+:class:`~tradelab.envs.inplace.InplaceTransition`, the array path of ``core.transition``, and
 gathers observation rows from a precomputed table); only environments whose episode ends are reset
 one by one (each draws from its own seeded generator, as a single env would).
 """
@@ -19,10 +13,10 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from tradelab.envs.config import TradingEnvConfig
-from tradelab.envs.core import SCALAR_OPS, Account, CoreParams
-from tradelab.envs.inplace import InplaceTransition
+from tradelab.envs.core import CoreParams
+from tradelab.envs.inplace import ArrayAccount, InplaceTransition
 from tradelab.envs.market import Market, draw_episode
-from tradelab.envs.rewards import running_sharpe
+from tradelab.envs.observation import account_info, n_state, state_features, write_state
 
 __all__ = ["BatchCore", "TABLE_MAX_BYTES"]
 
@@ -43,15 +37,14 @@ class BatchCore:
         self.mask[0, : market.n_active] = 1.0
         self.low = 0.0 if config.long_only else -1.0
         self.n_window = market.windows.shape[1]
-        n_state = 4 if layout == "single" else 4 * self.n_slots + 1
-        self.obs_dim = self.n_window + n_state
+        self.obs_dim = self.n_window + n_state(layout, self.n_slots)
         # rows of ready-made observations (state columns filled per step): one contiguous gather per step
         n_bytes = market.n_bars * self.obs_dim * 4
         self._table = None
         if n_bytes <= TABLE_MAX_BYTES:
             self._table = np.zeros((market.n_bars, self.obs_dim), dtype=np.float32)
             self._table[:, : self.n_window] = market.windows
-        self.acct = Account(self.n_envs, self.n_slots, config.initial_cash)
+        self.acct = ArrayAccount(self.n_envs, self.n_slots, config.initial_cash)
         self.t = np.zeros(self.n_envs, dtype=np.int64)
         self.end = np.full(self.n_envs, market.n_bars - 1, dtype=np.int64)
         self.ep_return = np.zeros(self.n_envs)
@@ -62,10 +55,6 @@ class BatchCore:
         self._bars = [np.empty(shape) for _ in range(4)]  # open, close at t+1; atr_ratio, inv_dv at t
         self._day = np.empty(self.n_envs, dtype=np.int64)
         self._t1 = np.empty(self.n_envs, dtype=np.int64)
-        state = np.empty((self.n_envs, 4) if layout == "single" else (self.n_envs, self.n_slots, 4))
-        if layout != "single":
-            state[:, :, 3] = self.mask
-        self._obs_buf = (np.empty((self.n_envs, 1)), np.empty(shape), np.empty(shape), state)
 
     def reset_rows(self, rows: np.ndarray | list[int], seeds: list[int | None] | None = None) -> None:
         """Start new episodes in ``rows`` (re-seeding a row's generator when its seed is given)."""
@@ -121,94 +110,46 @@ class BatchCore:
         return reward, terminated, truncated
 
     def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """Observations (float32, ``(len(rows), obs_dim)``) at each env's current bar."""
-        if rows is None and self._table is not None:
-            return self._observe_all()
+        """Observations (float32, ``(len(rows), obs_dim)``) at each env's current bar; all envs when None."""
         a = self.acct
         sel = slice(None) if rows is None else rows
         t = self.t[sel]
-        n = len(t)
         if self._table is not None:
             obs = np.take(self._table, t, axis=0)
         else:
-            obs = np.empty((n, self.obs_dim), dtype=np.float32)
+            obs = np.empty((len(t), self.obs_dim), dtype=np.float32)
             obs[:, : self.n_window] = self.market.windows[t]
-        eq = np.maximum(a.equity[sel], 1e-9)
-        c = self.market.close.take(t, axis=0)
-        shares, held = a.shares[sel], a.held[sel]
-        pos = shares * c / eq
-        upnl = shares * (c - a.avg_price[sel]) / eq
-        tip = held / (held + self.config.window)
-        cash = a.cash[sel] / eq
-        if self.layout == "single":
-            for k, col in enumerate((pos, cash, upnl, tip)):
-                obs[:, self.n_window + k] = col[:, 0]
+        close = self.market.close.take(t, axis=0)
+        if self.layout == "single":  # (n,) columns
+            state = state_features(a.shares[sel, 0], a.cash[sel, 0], a.avg_price[sel, 0], a.held[sel, 0],
+                                   a.equity[sel, 0], close[:, 0], self.config.window)
+            write_state(obs[:, self.n_window:], state)
         else:
-            state = np.stack([pos, upnl, tip, np.broadcast_to(self.mask, pos.shape)], axis=2).reshape(n, -1)
-            obs[:, self.n_window:] = np.concatenate([state, cash], axis=1)
-        return obs
-
-    def _observe_all(self) -> np.ndarray:
-        """:meth:`observe` for every env: one row gather, state columns computed into a float64 buffer."""
-        a, t = self.acct, self.t
-        obs = np.take(self._table, t, axis=0)
-        eq, c, tmp, state = self._obs_buf
-        np.maximum(a.equity, 1e-9, out=eq)
-        self.market.close.take(t, axis=0, out=c)
-        single = self.layout == "single"
-        # columns: single (pos, cash, upnl, tip); portfolio per slot (pos, upnl, tip, mask), then cash
-        pos, upnl, tip = (state[:, k:k + 1] for k in (0, 2, 3)) if single else (state[:, :, k] for k in range(3))
-        np.multiply(a.shares, c, out=pos)
-        np.divide(pos, eq, out=pos)
-        np.subtract(c, a.avg_price, out=tmp)
-        np.multiply(a.shares, tmp, out=upnl)
-        np.divide(upnl, eq, out=upnl)
-        np.add(a.held, self.config.window, out=tmp)
-        np.divide(a.held, tmp, out=tip)
-        if single:
-            np.divide(a.cash, eq, out=state[:, 1:2])
-            obs[:, self.n_window:] = state
-        else:
-            obs[:, self.n_window:-1] = state.reshape(self.n_envs, -1)
-            np.divide(a.cash[:, 0], eq[:, 0], out=obs[:, -1], casting="same_kind")
+            state = state_features(a.shares[sel], a.cash[sel], a.avg_price[sel], a.held[sel], a.equity[sel], close,
+                                   self.config.window)
+            write_state(obs[:, self.n_window:], state, self.mask)
         return obs
 
     def info(self, i: int) -> dict:
-        """The single-env ``info`` metrics of env ``i``."""
-        a = self.acct
-        equity = float(a.equity[i, 0])
-        eq = max(equity, 1e-9)
-        sharpe = running_sharpe(float(a.sum_r[i, 0]), float(a.sum_r2[i, 0]), float(a.n_steps[i, 0]),
-                                self.params.reward.sqrt_periods, SCALAR_OPS)
-        exposure = a.shares[i] * self.market.close[self.t[i]] / eq
-        return {
-            "equity": equity,
-            "total_return": equity / self.config.initial_cash - 1.0,
-            "sharpe_ratio": sharpe,
-            "max_drawdown": float(a.max_dd[i, 0]),
-            "n_trades": int(a.n_trades[i, 0]),
-            "costs_paid": float(a.costs_paid[i, 0]),
-            "position": float(exposure[0]) if self.layout == "single" else exposure[: self.market.n_active].tolist(),
-            "shares": float(a.shares[i, 0]) if self.layout == "single" else a.shares[i, : self.market.n_active].tolist(),
-            "cash": float(a.cash[i, 0]),
-            "bar": int(self.t[i]),
-        }
+        """The ``info`` metrics of env ``i`` (values read one by one: cheaper than :meth:`infos` for one env)."""
+        a, t, n = self.acct, int(self.t[i]), self.market.n_active
+        if self.layout == "single":
+            shares, close = a.shares.item(i, 0), self.market.close.item(t, 0)
+        else:
+            shares, close = a.shares[i, :n].tolist(), self.market.close[t, :n].tolist()
+        return account_info(a.equity.item(i, 0), a.sum_r.item(i, 0), a.sum_r2.item(i, 0), a.n_steps.item(i, 0),
+                            a.max_dd.item(i, 0), a.n_trades.item(i, 0), a.costs_paid.item(i, 0), a.cash.item(i, 0),
+                            shares, close, t, self.config.initial_cash, self.params.reward.sqrt_periods)
 
     def infos(self, rows: np.ndarray) -> list[dict]:
-        """:meth:`info` of several envs at once (array maths, same values: IEEE ops throughout)."""
-        from tradelab.envs.core import ARRAY_OPS
-
-        a, t = self.acct, self.t[rows]
-        equity = a.equity[rows, 0]
-        sharpe = running_sharpe(a.sum_r[rows, 0], a.sum_r2[rows, 0], a.n_steps[rows, 0],
-                                self.params.reward.sqrt_periods, ARRAY_OPS)
-        exposure = a.shares[rows] * self.market.close[t] / np.maximum(equity, 1e-9)[:, None]
-        exposure = exposure[:, 0].tolist() if self.layout == "single" else exposure[:, : self.market.n_active].tolist()
-        total_return = equity / self.config.initial_cash - 1.0
-        shares = a.shares[rows, 0].tolist() if self.layout == "single" else a.shares[rows, : self.market.n_active].tolist()
-        cols = (equity.tolist(), total_return.tolist(), sharpe.tolist(), a.max_dd[rows, 0].tolist(),
-                a.n_trades[rows, 0].astype(np.int64).tolist(), a.costs_paid[rows, 0].tolist(), exposure, shares,
-                a.cash[rows, 0].tolist(), t.tolist())
-        keys = ("equity", "total_return", "sharpe_ratio", "max_drawdown", "n_trades", "costs_paid", "position",
-                "shares", "cash", "bar")
-        return [dict(zip(keys, values)) for values in zip(*cols)]
+        """:meth:`info` of several envs (columns read once, then one dict per env)."""
+        a, t, n = self.acct, self.t[rows], self.market.n_active
+        cols = [x[rows, 0].tolist() for x in (a.equity, a.sum_r, a.sum_r2, a.n_steps, a.max_dd, a.n_trades,
+                                              a.costs_paid, a.cash)]
+        if self.layout == "single":  # floats
+            shares, close = a.shares[rows, 0].tolist(), self.market.close[t, 0].tolist()
+        else:  # lists of the active slots
+            shares, close = a.shares[rows, :n].tolist(), self.market.close[t, :n].tolist()
+        cash0, sqrt_periods = self.config.initial_cash, self.params.reward.sqrt_periods
+        # row: the eight columns, shares, close, bar (account_info's argument order)
+        return [account_info(*row, cash0, sqrt_periods) for row in zip(*cols, shares, close, t.tolist())]

@@ -1,59 +1,36 @@
-"""One account transition shared by every env: fills at the next open, costs, gates, marking.
+"""The account transition, written once in plain Python: the specification of every env's step.
 
-The same functions run on Python floats (the single-asset env: fast, ~µs per step) and on numpy
-arrays shaped ``(n_envs, n_assets)`` / ``(n_envs, 1)`` (portfolio env and the batched VecEnvs).
-An ``Ops`` bundle supplies the few operations that differ (``where``, ``sqrt``, sums over assets).
-Only IEEE-exact operations (+ − × ÷ sqrt, comparisons) enter the account state, so the scalar and
-the array paths give bit-identical equity curves. The batched envs step with
-:class:`tradelab.envs.inplace.InplaceTransition`, the same operations on preallocated buffers
-(tested bit-identical to :func:`transition` on arrays).
+:func:`transition` fills target weights at bar t+1's open, applies the gates (size threshold, minimum
+holding period, FINRA PDT or the daily trade cap), pays costs, marks at bar t+1's close and returns the
+reward, for one account of ``n`` asset slots held as lists of Python floats.
+
+* The single-asset :class:`~tradelab.envs.trading_env.TradingEnvironment` steps with it (a few µs).
+* Every array env (the batched VecEnvs and :class:`~tradelab.envs.portfolio_env.PortfolioEnv`) steps
+  with :class:`tradelab.envs.inplace.InplaceTransition`, the same IEEE operations in the same order on
+  ``(n_envs, n_slots)`` buffers. ``tests/test_envs_inplace.py`` runs this function on every row as the
+  oracle and asserts bit-identical accounts and rewards, so a rule changed here and not there fails.
+
+Sums over assets run left to right (``-0.0 + x0 + x1 + ...``), the order numpy's ``sum`` takes over
+fewer than 8 slots; from 8 slots on numpy sums pairwise and the two agree to rounding only. The
+``log_return`` reward's logarithm is the one operation that is not IEEE-exact (numpy's and libm's may
+differ in the last bit); it feeds no account field.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 from tradelab.envs.config import TradingEnvConfig
 from tradelab.envs.costs import PDT_WINDOW_DAYS, CostParams, order_costs
 from tradelab.envs.rewards import RewardParams, step_reward
 
-__all__ = ["Ops", "SCALAR_OPS", "ARRAY_OPS", "ARRAY_OPS_1", "Account", "CoreParams", "transition", "limit_targets",
-           "NO_DAY"]
+__all__ = ["Account", "CoreParams", "transition", "limit_target", "NO_DAY", "ACCOUNT_FIELDS"]
 
 NO_DAY = -(10**9)  # day stamp of an empty PDT slot
 
-
-@dataclass(frozen=True)
-class Ops:
-    """Operations that differ between floats and arrays."""
-
-    where: Any
-    maximum: Any
-    minimum: Any
-    absolute: Any
-    sqrt: Any
-    log: Any
-    lnot: Any
-    asum: Any  # sum over the asset axis, keeping it
-    acumsum: Any
-    array: bool
-
-
-def _scalar_where(cond: Any, a: Any, b: Any) -> Any:
-    return a if cond else b
-
-
-SCALAR_OPS = Ops(_scalar_where, max, min, abs, math.sqrt, math.log, lambda x: not x, lambda x: x, lambda x: x,
-                 False)
-ARRAY_OPS = Ops(np.where, np.maximum, np.minimum, np.abs, np.sqrt, np.log, np.logical_not,
-                lambda x: x.sum(-1, keepdims=True), lambda x: np.cumsum(x, -1), True)
-# one asset slot: the asset axis has length 1, so its sum is the value itself (exact, fewer ops)
-ARRAY_OPS_1 = Ops(np.where, np.maximum, np.minimum, np.abs, np.sqrt, np.log, np.logical_not,
-                  lambda x: x, lambda x: x, True)
+#: Every field of an account (scalar :class:`Account` and the array account of the batched envs).
+ACCOUNT_FIELDS = ("cash", "shares", "avg_price", "held", "open_day", "equity", "peak", "max_dd", "n_trades",
+                  "costs_paid", "sum_r", "sum_r2", "n_steps", "pdt_count", "pdt_day", "day_fills", "fills_day")
 
 
 @dataclass(frozen=True)
@@ -86,142 +63,117 @@ class CoreParams:
 
 
 class Account:
-    """Mutable account state; fields are floats (single env) or arrays (batched)."""
+    """One account: cash and episode statistics as floats, per-asset state as lists (one entry a slot)."""
 
-    __slots__ = ("cash", "shares", "avg_price", "held", "open_day", "equity", "peak", "max_dd", "n_trades",
-                 "costs_paid", "sum_r", "sum_r2", "n_steps", "pdt_count", "pdt_day", "day_fills", "fills_day")
+    __slots__ = ACCOUNT_FIELDS
 
-    def __init__(self, n_envs: int | None, n_assets: int, initial_cash: float) -> None:
-        if n_envs is None:  # scalar single-asset account
-            self.cash = self.equity = self.peak = float(initial_cash)
-            self.shares = self.avg_price = self.held = 0.0
-            self.open_day = NO_DAY
-            self.max_dd = self.n_trades = self.costs_paid = self.sum_r = self.sum_r2 = self.n_steps = 0.0
-            self.pdt_count = [0] * PDT_WINDOW_DAYS
-            self.pdt_day = [NO_DAY] * PDT_WINDOW_DAYS
-            self.day_fills, self.fills_day = 0, NO_DAY
-            return
-        env_shape, asset_shape = (n_envs, 1), (n_envs, n_assets)
-        self.cash = np.full(env_shape, float(initial_cash))
-        self.equity = self.cash.copy()
-        self.peak = self.cash.copy()
-        self.shares, self.avg_price, self.held = (np.zeros(asset_shape) for _ in range(3))
-        self.open_day = np.full(asset_shape, NO_DAY, dtype=np.int64)
-        self.max_dd, self.n_trades, self.costs_paid, self.sum_r, self.sum_r2, self.n_steps = (
-            np.zeros(env_shape) for _ in range(6))
-        self.pdt_count = np.zeros((n_envs, PDT_WINDOW_DAYS), dtype=np.int64)
-        self.pdt_day = np.full((n_envs, PDT_WINDOW_DAYS), NO_DAY, dtype=np.int64)
-        self.day_fills = np.zeros(env_shape, dtype=np.int64)
-        self.fills_day = np.full(env_shape, NO_DAY, dtype=np.int64)
-
-    def reset_rows(self, rows: np.ndarray, initial_cash: float) -> None:
-        """Array accounts: restore the rows ``rows`` to a fresh account."""
-        for name in ("cash", "equity", "peak"):
-            getattr(self, name)[rows] = initial_cash
-        for name in ("shares", "avg_price", "held", "max_dd", "n_trades", "costs_paid", "sum_r", "sum_r2",
-                     "n_steps", "pdt_count", "day_fills"):
-            getattr(self, name)[rows] = 0
-        self.open_day[rows] = NO_DAY
-        self.pdt_day[rows] = NO_DAY
-        self.fills_day[rows] = NO_DAY
+    def __init__(self, n_assets: int, initial_cash: float) -> None:
+        self.cash = self.equity = self.peak = float(initial_cash)
+        self.shares, self.avg_price, self.held = [0.0] * n_assets, [0.0] * n_assets, [0.0] * n_assets
+        self.open_day = [NO_DAY] * n_assets
+        self.max_dd = self.n_trades = self.costs_paid = self.sum_r = self.sum_r2 = self.n_steps = 0.0
+        self.pdt_count = [0] * PDT_WINDOW_DAYS
+        self.pdt_day = [NO_DAY] * PDT_WINDOW_DAYS
+        self.day_fills, self.fills_day = 0, NO_DAY
 
 
-def _pdt_used(acct: Account, day: Any, ops: Ops) -> Any:
-    """Day trades already made in the rolling 5-trading-day window ending on ``day``."""
-    if ops.array:
-        return ((acct.pdt_day > day - PDT_WINDOW_DAYS) * acct.pdt_count).sum(-1, keepdims=True)
-    return sum(c for c, d in zip(acct.pdt_count, acct.pdt_day) if d > day - PDT_WINDOW_DAYS)
-
-
-def _pdt_record(acct: Account, day: Any, n: Any, ops: Ops) -> None:
-    """Add ``n`` day trades on ``day`` (slot ``day % 5``; an older stamp there is out of the window)."""
-    if ops.array:
-        rows = np.arange(acct.pdt_day.shape[0])
-        slot = (day[:, 0] % PDT_WINDOW_DAYS)
-        stale = acct.pdt_day[rows, slot] != day[:, 0]
-        acct.pdt_count[rows, slot] = np.where(stale, 0, acct.pdt_count[rows, slot]) + n[:, 0]
-        acct.pdt_day[rows, slot] = day[:, 0]
-        return
-    slot = day % PDT_WINDOW_DAYS
-    if acct.pdt_day[slot] != day:
-        acct.pdt_count[slot], acct.pdt_day[slot] = 0, day
-    acct.pdt_count[slot] += int(n)
-
-
-def _gate(acct: Account, target: Any, delta: Any, price: Any, equity_open: Any, day: Any,
-          p: CoreParams, ops: Ops) -> Any:
-    """Which orders execute: size threshold, minimum holding period, PDT limit."""
-    shares = acct.shares
-    big = ops.absolute(delta) * price > p.min_trade_fraction * equity_open
-    reducing = (ops.absolute(target) < ops.absolute(shares)) | (target * shares < 0)
-    in_position = shares != 0
-    ok = big & ops.lnot(reducing & in_position & (acct.held < p.min_hold))
-    if p.pdt_on:
-        day_trade = ok & reducing & in_position & (acct.open_day == day)
-        rank = ops.acumsum(day_trade)
-        blocked = day_trade & (equity_open < p.pdt_threshold) & (_pdt_used(acct, day, ops) + rank > p.max_day_trades)
-        ok = ok & ops.lnot(blocked)
-        _pdt_record(acct, day, ops.asum(day_trade & ops.lnot(blocked)), ops)
-    if p.daily_cap_on:  # "max N trades per day": fills beyond the N-th of the day (asset order) are refused
-        used = ops.where(acct.fills_day == day, acct.day_fills, 0)
-        ok = ok & (used + ops.acumsum(ok) <= p.max_trades_per_day)
-        acct.day_fills = used + ops.asum(ok)
-        acct.fills_day = ops.maximum(acct.fills_day, day)  # days only move forward within an episode
-    return ok
-
-
-def limit_targets(weights: Any, old: Any, equity_open: Any, open_: Any, p: CoreParams, ops: Ops) -> tuple[Any, Any]:
-    """Target shares and wanted change after the exposure cap (``max_position_pct``) and the per-step
-    change cap (``buy_pct`` × equity); with the defaults (1.0, no cap) it is ``weights × equity / open``."""
+def limit_target(weight: float, old: float, equity_open: float, price: float, p: CoreParams) -> tuple[float, float]:
+    """Target shares and wanted change of one asset after the exposure cap (``max_position_pct``) and the
+    per-step change cap (``buy_pct`` × equity); with the defaults it is ``weight × equity / price``."""
     if p.max_pos < 1.0:
-        weights = ops.maximum(ops.minimum(weights, p.max_pos), -p.max_pos)
-    target = weights * equity_open / open_
+        weight = max(min(weight, p.max_pos), -p.max_pos)
+    target = weight * equity_open / price
     wanted = target - old
     if p.buy_cap > 0.0:
-        cap = p.buy_cap * equity_open / open_
-        clipped = ops.maximum(ops.minimum(wanted, cap), -cap)
-        target = ops.where(ops.absolute(wanted) > cap, old + clipped, target)
+        cap = p.buy_cap * equity_open / price
+        clipped = max(min(wanted, cap), -cap)
+        if abs(wanted) > cap:
+            target = old + clipped
         wanted = clipped
     return target, wanted
 
 
-def transition(acct: Account, weights: Any, open_: Any, close: Any, atr_ratio: Any, inv_dv: Any, day: Any,
-               p: CoreParams, ops: Ops) -> Any:
+def transition(acct: Account, weights: list[float], open_: list[float], close: list[float],
+               atr_ratio: list[float], inv_dv: list[float], day: int, p: CoreParams) -> float:
     """Fill target ``weights`` at ``open_`` (bar t+1), pay costs, mark at ``close``; returns the reward.
 
-    ``atr_ratio`` and ``inv_dv`` come from the decision bar t (known when the order is sent).
+    ``atr_ratio`` and ``inv_dv`` come from the decision bar t (known when the order is sent); ``day`` is
+    bar t+1's trading-day ordinal. Orders are gated asset by asset in slot order (the PDT and daily-cap
+    counts rank them that way).
     """
-    equity_open = acct.cash + ops.asum(acct.shares * open_)
-    old = acct.shares
-    target, wanted = limit_targets(weights, old, equity_open, open_, p, ops)
-    ok = _gate(acct, target, wanted, open_, equity_open, day, p, ops)
-    delta = ops.where(ok, wanted, 0.0)
-    new = old + delta
-    cost = order_costs(delta, open_, atr_ratio, inv_dv, p.costs, ops.absolute, ops.minimum, ops.sqrt,
-                       ops.where if ops.array else None)
-    acct.cash = acct.cash - ops.asum(delta * open_) - ops.asum(cost)
-    _update_positions(acct, old, new, open_, day, ops)
-    acct.n_trades = acct.n_trades + ops.asum(ok)
-    acct.costs_paid = acct.costs_paid + ops.asum(cost)
+    held_value = -0.0  # asset sums start at -0.0: -0.0 + x == x exactly, so one asset's sum is its value
+    for shares, price in zip(acct.shares, open_):
+        held_value += shares * price
+    equity_open = acct.cash + held_value
+    pdt_used = _pdt_used(acct, day) if p.pdt_on else 0
+    fills_used = (acct.day_fills if acct.fills_day == day else 0) if p.daily_cap_on else 0
+    day_trades = ranked = kept_day_trades = new_trades = 0
+    traded = paid = marked = -0.0
+    for i, weight in enumerate(weights):
+        old, price = acct.shares[i], open_[i]
+        target, wanted = limit_target(weight, old, equity_open, price, p)
+        reducing = abs(target) < abs(old) or target * old < 0
+        locked = reducing and old != 0 and acct.held[i] < p.min_hold  # minimum holding period
+        ok = abs(wanted) * price > p.min_trade_fraction * equity_open and not locked
+        if p.pdt_on:  # FINRA: a same-day exit beyond max_day_trades in 5 days is refused under the threshold
+            day_trade = ok and reducing and old != 0 and acct.open_day[i] == day
+            day_trades += day_trade
+            blocked = day_trade and equity_open < p.pdt_threshold and pdt_used + day_trades > p.max_day_trades
+            ok = ok and not blocked
+            kept_day_trades += day_trade and not blocked
+        if p.daily_cap_on:  # fills beyond the max_trades_per_day-th of the day (slot order) are refused
+            ranked += ok
+            ok = ok and fills_used + ranked <= p.max_trades_per_day
+        delta = wanted if ok else 0.0
+        new = old + delta
+        cost = order_costs(delta, price, atr_ratio[i], inv_dv[i], p.costs)
+        traded += delta * price
+        paid += cost
+        marked += new * close[i]
+        new_trades += ok
+        _update_position(acct, i, old, new, price, day)
+    if p.pdt_on:
+        _pdt_record(acct, day, kept_day_trades)
+    if p.daily_cap_on:
+        acct.day_fills = fills_used + new_trades
+        acct.fills_day = max(acct.fills_day, day)  # days only move forward within an episode
+    acct.cash = acct.cash - traded - paid
+    acct.n_trades = acct.n_trades + new_trades
+    acct.costs_paid = acct.costs_paid + paid
     prev_equity = acct.equity
     prev_drawdown = 1.0 - prev_equity / acct.peak
-    acct.equity = acct.cash + ops.asum(new * close)
-    acct.peak = ops.maximum(acct.peak, acct.equity)
+    acct.equity = acct.cash + marked
+    acct.peak = max(acct.peak, acct.equity)
     drawdown = 1.0 - acct.equity / acct.peak
-    acct.max_dd = ops.maximum(acct.max_dd, drawdown)
-    reward = step_reward(acct, prev_equity, ops.asum(ok), drawdown, p.reward, p.initial_cash, ops, prev_drawdown)
+    acct.max_dd = max(acct.max_dd, drawdown)
+    reward = step_reward(acct, prev_equity, new_trades, drawdown, p.reward, p.initial_cash, prev_drawdown)
     return reward * p.reward_scale if p.reward_scale != 1.0 else reward
 
 
-def _update_positions(acct: Account, old: Any, new: Any, price: Any, day: Any, ops: Ops) -> None:
-    """Average entry price, bars held and opening day after a fill."""
-    flat = new == 0
-    in_position = ops.lnot(flat)
-    opened = in_position & (old * new <= 0)  # from flat, or flipped side
-    abs_old, abs_new = ops.absolute(old), ops.absolute(new)
-    grew = abs_new > abs_old  # only read where not opened
-    blended = (acct.avg_price * abs_old + price * (abs_new - abs_old)) / (abs_new + flat)
-    acct.avg_price = ops.where(flat, 0.0, ops.where(opened, price, ops.where(grew, blended, acct.avg_price)))
-    acct.held = ops.where(flat | opened, 0.0, acct.held) + in_position
-    acct.open_day = ops.where(opened, day, acct.open_day)
-    acct.shares = new
+def _update_position(acct: Account, i: int, old: float, new: float, price: float, day: int) -> None:
+    """Average entry price, bars held and opening day of asset ``i`` after a fill."""
+    if new == 0:
+        acct.avg_price[i] = acct.held[i] = 0.0
+        acct.shares[i] = new
+        return
+    abs_old, abs_new = abs(old), abs(new)
+    if old * new <= 0:  # opened from flat, or flipped side
+        acct.avg_price[i], acct.held[i], acct.open_day[i] = price, 1.0, day
+    else:
+        if abs_new > abs_old:  # grew: blend the entry price
+            acct.avg_price[i] = (acct.avg_price[i] * abs_old + price * (abs_new - abs_old)) / abs_new
+        acct.held[i] += 1.0
+    acct.shares[i] = new
+
+
+def _pdt_used(acct: Account, day: int) -> int:
+    """Day trades already made in the rolling 5-trading-day window ending on ``day``."""
+    return sum(c for c, d in zip(acct.pdt_count, acct.pdt_day) if d > day - PDT_WINDOW_DAYS)
+
+
+def _pdt_record(acct: Account, day: int, n: int) -> None:
+    """Add ``n`` day trades on ``day`` (slot ``day % 5``; an older stamp there is out of the window)."""
+    slot = day % PDT_WINDOW_DAYS
+    if acct.pdt_day[slot] != day:
+        acct.pdt_count[slot], acct.pdt_day[slot] = 0, day
+    acct.pdt_count[slot] += int(n)

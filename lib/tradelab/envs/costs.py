@@ -1,7 +1,7 @@
 """Transaction costs of the V4 model: small pure functions, each with its units.
 
-Every function works on Python floats and on numpy arrays alike (the single env calls them with
-floats, the batched VecEnv with ``(n_envs, n_assets)`` arrays), so both paths share one formula.
+The term functions work on Python floats and on numpy arrays alike; :func:`order_costs`, their sum
+for one order, is the specification the account transition (:mod:`tradelab.envs.core`) charges.
 Notional is always ``|shares traded| × fill price`` in account currency; all results are in
 account currency, before ``cost_multiplier``.
 """
@@ -168,28 +168,24 @@ class CostParams:
                    cfg.impact_cap, cfg.cost_multiplier)
 
 
-def order_costs(delta: Any, price: Any, atr_over_price: Any, inv_dollar_volume: Any, p: CostParams,
-                absolute: Callable = abs, minimum: Callable = min, sqrt: Callable = math.sqrt,
-                where: Callable | None = None) -> Any:
+def order_costs(delta: float, price: float, atr_over_price: float, inv_dollar_volume: float, p: CostParams) -> float:
     """Total cost ($, × multiplier) of trading ``delta`` shares at ``price``; sells pay SEC/FINRA.
 
     The sum of :func:`spread_cost`, :func:`commission`, :func:`slippage_cost`, :func:`sec_fee`,
     :func:`finra_taf` and :func:`market_impact`, with the proportional rates folded together to
-    keep the hot path short. Pass numpy's ``abs/minimum/sqrt/where`` for arrays.
+    keep the hot path short. Python floats: the specification of one order's cost (the batched envs
+    compute the same sum on arrays in :mod:`tradelab.envs.inplace`, tested bit-identical).
     """
-    notional = absolute(delta) * price
+    notional = abs(delta) * price
     is_sell = delta < 0
-    if where is None:
-        sell_notional = notional if is_sell else 0.0
-    else:
-        sell_notional = where(is_sell, notional, 0.0)
+    sell_notional = notional if is_sell else 0.0
     per_notional = notional * (p.half_spread + p.commission_rate) + slippage_cost(notional, atr_over_price,
                                                                                  p.slippage_coef)
     if p.finra_per_share_mode:
-        shares_sold = (-delta if is_sell else 0.0) if where is None else where(is_sell, -delta, 0.0)
+        shares_sold = -delta if is_sell else 0.0
         fees = sec_fee(sell_notional, p.sec_rate) + finra_taf(sell_notional, shares_sold, "per_share", 0.0,
-                                                               p.finra_per_share, p.finra_cap, minimum)
+                                                               p.finra_per_share, p.finra_cap, min)
     else:
         fees = sell_notional * (p.sec_rate + p.finra_rate)
-    impact = market_impact(notional, inv_dollar_volume, p.impact_coef, p.impact_cap, sqrt, minimum)
+    impact = market_impact(notional, inv_dollar_volume, p.impact_coef, p.impact_cap, math.sqrt, min)
     return (per_notional + fees + impact) * p.multiplier

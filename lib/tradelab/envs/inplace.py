@@ -1,25 +1,60 @@
-"""The array account transition of :func:`tradelab.envs.core.transition`, in place on preallocated buffers.
+"""The array path of the account transition: ``n_envs`` accounts stepped in place, the engine of every array env.
 
-:class:`InplaceTransition` performs the same IEEE operations in the same order as the generic
-``transition`` on ``(n_envs, n_slots)`` arrays, so results are bit-identical (tested against the
-generic path and against N single envs), but writes into buffers it owns instead of allocating
-temporaries, and skips work that cannot change a value:
+:class:`InplaceTransition` performs the operations of :func:`tradelab.envs.core.transition` (the plain-Python
+specification) in the same order on ``(n_envs, n_slots)`` arrays, so every account field and reward is
+bit-identical to running the specification on each row (``tests/test_envs_inplace.py``). It writes into
+buffers it owns instead of allocating temporaries, and skips work that cannot change a value:
 
 * cost terms whose rate is 0 (adding ``+0.0`` to a non-negative cost is exact), a multiplier of 1;
 * the minimum-holding / PDT gate when neither rule can bind (``min_hold = 0`` and PDT off): the
-  generic gate then reduces to the size threshold;
+  gate then reduces to the size threshold;
 * the drawdown penalty subtraction when no env is past the threshold (``x − 0.0 == x``).
 
-At N = 1024 the batched step costs a few dozen numpy calls per bar instead of ~100 allocating ones.
+At N = 1024 the batched step costs a few dozen numpy calls per bar.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tradelab.envs.core import ARRAY_OPS, ARRAY_OPS_1, Account, CoreParams, _gate, limit_targets
+from tradelab.envs.core import ACCOUNT_FIELDS, NO_DAY, CoreParams
+from tradelab.envs.costs import PDT_WINDOW_DAYS
 
-__all__ = ["InplaceTransition"]
+__all__ = ["InplaceTransition", "ArrayAccount"]
+
+
+class ArrayAccount:
+    """``n_envs`` accounts: per-env fields ``(n_envs, 1)``, per-asset fields ``(n_envs, n_assets)``.
+
+    Same fields as :class:`tradelab.envs.core.Account` (row ``i`` holds env ``i``'s account).
+    """
+
+    __slots__ = ACCOUNT_FIELDS
+
+    def __init__(self, n_envs: int, n_assets: int, initial_cash: float) -> None:
+        env_shape, asset_shape = (n_envs, 1), (n_envs, n_assets)
+        self.cash = np.full(env_shape, float(initial_cash))
+        self.equity = self.cash.copy()
+        self.peak = self.cash.copy()
+        self.shares, self.avg_price, self.held = (np.zeros(asset_shape) for _ in range(3))
+        self.open_day = np.full(asset_shape, NO_DAY, dtype=np.int64)
+        self.max_dd, self.n_trades, self.costs_paid, self.sum_r, self.sum_r2, self.n_steps = (
+            np.zeros(env_shape) for _ in range(6))
+        self.pdt_count = np.zeros((n_envs, PDT_WINDOW_DAYS), dtype=np.int64)
+        self.pdt_day = np.full((n_envs, PDT_WINDOW_DAYS), NO_DAY, dtype=np.int64)
+        self.day_fills = np.zeros(env_shape, dtype=np.int64)
+        self.fills_day = np.full(env_shape, NO_DAY, dtype=np.int64)
+
+    def reset_rows(self, rows: np.ndarray, initial_cash: float) -> None:
+        """Restore the rows ``rows`` to a fresh account."""
+        for name in ("cash", "equity", "peak"):
+            getattr(self, name)[rows] = initial_cash
+        for name in ("shares", "avg_price", "held", "max_dd", "n_trades", "costs_paid", "sum_r", "sum_r2",
+                     "n_steps", "pdt_count", "day_fills"):
+            getattr(self, name)[rows] = 0
+        self.open_day[rows] = NO_DAY
+        self.pdt_day[rows] = NO_DAY
+        self.fills_day[rows] = NO_DAY
 
 
 class InplaceTransition:
@@ -27,7 +62,6 @@ class InplaceTransition:
 
     def __init__(self, n_envs: int, n_slots: int, p: CoreParams) -> None:
         self.p, self.multi = p, n_slots > 1
-        self.ops = ARRAY_OPS if self.multi else ARRAY_OPS_1
         a_shape, e_shape = (n_envs, n_slots), (n_envs, 1)
         self._a = [np.empty(a_shape) for _ in range(6)]
         self._e = [np.empty(e_shape) for _ in range(6)]
@@ -43,11 +77,15 @@ class InplaceTransition:
         self.simple_gate = p.min_hold <= 0 and not p.pdt_on and not p.daily_cap_on
         self.limits = p.max_pos < 1.0 or p.buy_cap > 0.0
 
-    def _asum(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Sum over the asset axis keeping it (the value itself for one slot), as ``ARRAY_OPS.asum``."""
+    def _asum(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Sum over the asset axis keeping it (the value itself for one slot)."""
         return np.sum(x, axis=-1, keepdims=True, out=out) if self.multi else x
 
-    def __call__(self, acct: Account, weights: np.ndarray, open_: np.ndarray, close: np.ndarray,
+    def _rank(self, x: np.ndarray) -> np.ndarray:
+        """Running count over the asset axis (slot order), as the specification's counters."""
+        return np.cumsum(x, -1) if self.multi else x
+
+    def __call__(self, acct: ArrayAccount, weights: np.ndarray, open_: np.ndarray, close: np.ndarray,
                  atr_ratio: np.ndarray, inv_dv: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Fill, pay costs, mark; updates ``acct`` in place and returns the reward ``(n_envs, 1)``."""
         p = self.p
@@ -57,10 +95,8 @@ class InplaceTransition:
         old = acct.shares
         np.multiply(old, open_, out=a0)
         np.add(acct.cash, self._asum(a0, e0), out=eq_open)
-        if self.limits:  # optional caps: core's function (same operations), copied into the buffers
-            capped_target, capped_wanted = limit_targets(weights, old, eq_open, open_, p, self.ops)
-            np.copyto(target, capped_target)
-            np.copyto(wanted, capped_wanted)
+        if self.limits:
+            self._limit_targets(weights, old, eq_open, open_, target, wanted)
         else:
             np.multiply(weights, eq_open, out=target)
             np.divide(target, open_, out=target)
@@ -72,7 +108,7 @@ class InplaceTransition:
             np.greater(a1, e1, out=ok)
             np.multiply(a1, ok, out=notional)  # |delta| × price (>= 0, so × False gives +0.0 exactly)
         else:
-            np.copyto(ok, _gate(acct, target, wanted, open_, eq_open, day, p, self.ops))
+            self._gate(acct, target, wanted, open_, eq_open, day, ok)
             np.multiply(np.absolute(wanted) * open_, ok, out=notional)
         delta = a1
         delta.fill(0.0)
@@ -104,8 +140,51 @@ class InplaceTransition:
             np.multiply(reward, p.reward_scale, out=reward)  # _reward returns a fresh array
         return reward
 
+    def _limit_targets(self, weights: np.ndarray, old: np.ndarray, eq_open: np.ndarray, open_: np.ndarray,
+                       target: np.ndarray, wanted: np.ndarray) -> None:
+        """``core.limit_target`` on every slot: exposure cap, then the per-step change cap."""
+        p = self.p
+        if p.max_pos < 1.0:
+            weights = np.maximum(np.minimum(weights, p.max_pos), -p.max_pos)
+        np.divide(weights * eq_open, open_, out=target)
+        np.subtract(target, old, out=wanted)
+        if p.buy_cap > 0.0:
+            cap = p.buy_cap * eq_open / open_
+            clipped = np.maximum(np.minimum(wanted, cap), -cap)
+            np.putmask(target, np.abs(wanted) > cap, old + clipped)
+            np.copyto(wanted, clipped)
+
+    def _gate(self, acct: ArrayAccount, target: np.ndarray, wanted: np.ndarray, price: np.ndarray,
+              eq_open: np.ndarray, day: np.ndarray, ok: np.ndarray) -> None:
+        """``ok``: which orders execute (size threshold, minimum holding period, PDT or daily cap), as the spec."""
+        p, old = self.p, acct.shares
+        reducing = (np.abs(target) < np.abs(old)) | (target * old < 0)
+        in_position = old != 0
+        np.greater(np.abs(wanted) * price, p.min_trade_fraction * eq_open, out=ok)
+        ok &= ~(reducing & in_position & (acct.held < p.min_hold))
+        if p.pdt_on:
+            day_trade = ok & reducing & in_position & (acct.open_day == day)
+            used = ((acct.pdt_day > day - PDT_WINDOW_DAYS) * acct.pdt_count).sum(-1, keepdims=True)
+            blocked = day_trade & (eq_open < p.pdt_threshold) & (used + self._rank(day_trade) > p.max_day_trades)
+            ok &= ~blocked
+            self._pdt_record(acct, day[:, 0], self._asum(day_trade & ~blocked)[:, 0])
+        if p.daily_cap_on:
+            used = np.where(acct.fills_day == day, acct.day_fills, 0)
+            ok &= used + self._rank(ok) <= p.max_trades_per_day
+            acct.day_fills = used + self._asum(ok)
+            acct.fills_day = np.maximum(acct.fills_day, day)  # days only move forward within an episode
+
+    @staticmethod
+    def _pdt_record(acct: ArrayAccount, day: np.ndarray, n: np.ndarray) -> None:
+        """Add ``n`` day trades on ``day`` per env (slot ``day % 5``; an older stamp there is out of the window)."""
+        rows = np.arange(acct.pdt_day.shape[0])
+        slot = day % PDT_WINDOW_DAYS
+        stale = acct.pdt_day[rows, slot] != day
+        acct.pdt_count[rows, slot] = np.where(stale, 0, acct.pdt_count[rows, slot]) + n
+        acct.pdt_day[rows, slot] = day
+
     def _costs(self, delta: np.ndarray, notional: np.ndarray, atr_ratio: np.ndarray, inv_dv: np.ndarray) -> None:
-        """``costs.order_costs`` into ``cost`` (same operation order; zero-rate terms skipped)."""
+        """``costs.order_costs`` of every slot into ``cost`` (same operation order; zero-rate terms skipped)."""
         c = self.p.costs
         tmp, cost, sell = self._a[0], self._a[5], self._b[1]
         np.multiply(notional, self.rate_notional, out=cost)
@@ -135,9 +214,9 @@ class InplaceTransition:
         if c.multiplier != 1.0:
             np.multiply(cost, c.multiplier, out=cost)
 
-    def _update_positions(self, acct: Account, old: np.ndarray, new: np.ndarray, price: np.ndarray,
+    def _update_positions(self, acct: ArrayAccount, old: np.ndarray, new: np.ndarray, price: np.ndarray,
                           day: np.ndarray) -> None:
-        """``core._update_positions`` in place; ``new`` becomes ``acct.shares`` (buffers swap)."""
+        """``core._update_position`` of every slot in place; ``new`` becomes ``acct.shares`` (buffers swap)."""
         flat, opened, grew = self._b[1], self._b[2], self._b[3]
         abs_old, abs_new, blended = self._a[0], self._a[2], self._a[3]
         np.equal(new, 0.0, out=flat)
@@ -164,7 +243,7 @@ class InplaceTransition:
         np.putmask(acct.open_day, opened, np.broadcast_to(day, opened.shape) if self.multi else day)
         self._new, acct.shares = old, new
 
-    def _reward(self, acct: Account, prev: np.ndarray, new_trades: np.ndarray, drawdown: np.ndarray,
+    def _reward(self, acct: ArrayAccount, prev: np.ndarray, new_trades: np.ndarray, drawdown: np.ndarray,
                 ret: np.ndarray) -> np.ndarray:
         """``rewards.step_reward`` (return_dd, V3 terms or log return), same operation order."""
         r = self.p.reward
@@ -219,7 +298,7 @@ class InplaceTransition:
         np.add(out, e0, out=out)
         return out
 
-    def _trade_penalty(self, acct: Account, new_trades: np.ndarray, per_trade: float) -> np.ndarray:
+    def _trade_penalty(self, acct: ArrayAccount, new_trades: np.ndarray, per_trade: float) -> np.ndarray:
         """``rewards.overtrading_penalty``; with one slot (0/1 trades, ``per_trade >= 0``) as one mask product."""
         n_before = acct.n_trades - new_trades
         if self.multi or per_trade < 0.0:

@@ -20,7 +20,8 @@ drowns the value function of PPO.)
 * ``− trade_penalty`` per trade beyond the first one of the episode (overtrading);
 * ``+ bonus`` while the episode's total return exceeds ``bonus_threshold`` (2 %).
 
-Functions take floats or arrays (see :mod:`tradelab.envs.core`).
+Functions take Python floats: this is the specification the array path
+(:mod:`tradelab.envs.inplace`) is tested against.
 """
 
 from __future__ import annotations
@@ -57,28 +58,28 @@ class RewardParams:
                    math.sqrt(periods_per_year), cfg.kind == "return_dd")
 
 
-def running_sharpe(sum_r: Any, sum_r2: Any, n: Any, sqrt_periods: float, ops: Any) -> Any:
+def running_sharpe(sum_r: float, sum_r2: float, n: float, sqrt_periods: float) -> float:
     """Annualised Sharpe of the step returns so far (0 while undefined: < 2 steps or zero spread).
 
     Population std (ddof 0) of the running sums; with one return the variance is exactly 0.
     """
-    n_safe = ops.maximum(n, 1.0)
+    n_safe = max(n, 1.0)
     mean = sum_r / n_safe
-    std = ops.sqrt(ops.maximum(sum_r2 / n_safe - mean * mean, 0.0))
-    return ops.where(std > 1e-12, mean / ops.maximum(std, 1e-12) * sqrt_periods, 0.0)
+    std = math.sqrt(max(sum_r2 / n_safe - mean * mean, 0.0))
+    return mean / max(std, 1e-12) * sqrt_periods if std > 1e-12 else 0.0
 
 
-def drawdown_penalty(drawdown: Any, threshold: float, ops: Any, scale: float = 10.0) -> Any:
+def drawdown_penalty(drawdown: float, threshold: float, scale: float = 10.0) -> float:
     """``DD × 10`` (``scale``) when the drawdown fraction exceeds ``threshold``, else 0 (a positive number)."""
-    return ops.where(drawdown > threshold, drawdown * scale, 0.0)
+    return drawdown * scale if drawdown > threshold else 0.0
 
 
-def drawdown_increase(drawdown: Any, prev_drawdown: Any, threshold: float, ops: Any) -> Any:
+def drawdown_increase(drawdown: float, prev_drawdown: float, threshold: float) -> float:
     """How much this step deepened the drawdown beyond ``threshold`` (fraction, >= 0; 0 when it did not)."""
-    return ops.maximum(ops.maximum(drawdown, threshold) - ops.maximum(prev_drawdown, threshold), 0.0)
+    return max(max(drawdown, threshold) - max(prev_drawdown, threshold), 0.0)
 
 
-def overtrading_penalty(n_before: Any, new_trades: Any, per_trade: float) -> Any:
+def overtrading_penalty(n_before: float, new_trades: float, per_trade: float) -> float:
     """``per_trade`` for each trade of this step beyond the episode's first trade.
 
     Equals ``(max(n_after − 1, 0) − max(n_before − 1, 0)) × per_trade`` with fewer operations.
@@ -86,8 +87,8 @@ def overtrading_penalty(n_before: Any, new_trades: Any, per_trade: float) -> Any
     return new_trades * per_trade - ((n_before < 0.5) & (new_trades > 0.5)) * per_trade
 
 
-def step_reward(acct: Any, prev_equity: Any, new_trades: Any, drawdown: Any, p: RewardParams, initial_cash: float,
-                ops: Any, prev_drawdown: Any = 0.0) -> Any:
+def step_reward(acct: Any, prev_equity: float, new_trades: float, drawdown: float, p: RewardParams,
+                initial_cash: float, prev_drawdown: float = 0.0) -> float:
     """Reward of the step just taken; also updates the account's running return statistics.
 
     ``drawdown`` is the current drawdown from the episode peak (fraction) and ``prev_drawdown`` the one
@@ -98,15 +99,15 @@ def step_reward(acct: Any, prev_equity: Any, new_trades: Any, drawdown: Any, p: 
     acct.sum_r2 = acct.sum_r2 + ret * ret
     acct.n_steps = acct.n_steps + 1.0
     if p.log_return:
-        return ops.log(ops.maximum(acct.equity, 1e-12) / prev_equity)
+        return math.log(max(acct.equity, 1e-12) / prev_equity)
     if p.dd_increase:
         return (ret * (100.0 * p.return_weight)
-                - drawdown_increase(drawdown, prev_drawdown, p.drawdown_threshold, ops) * (100.0 * p.drawdown_weight))
-    sharpe = running_sharpe(acct.sum_r, acct.sum_r2, acct.n_steps, p.sqrt_periods, ops)
+                - drawdown_increase(drawdown, prev_drawdown, p.drawdown_threshold) * (100.0 * p.drawdown_weight))
+    sharpe = running_sharpe(acct.sum_r, acct.sum_r2, acct.n_steps, p.sqrt_periods)
     return (
         ret * (100.0 * p.return_weight)
-        - drawdown_penalty(drawdown, p.drawdown_threshold, ops, 10.0 * p.drawdown_weight)
-        + ops.where(sharpe < 0.0, sharpe * (0.1 * p.sharpe_weight), 0.0)
+        - drawdown_penalty(drawdown, p.drawdown_threshold, 10.0 * p.drawdown_weight)
+        + (sharpe * (0.1 * p.sharpe_weight) if sharpe < 0.0 else 0.0)
         - overtrading_penalty(acct.n_trades - new_trades, new_trades, p.trade_penalty)
-        + ops.where(acct.equity > initial_cash * (1.0 + p.bonus_threshold), p.bonus, 0.0)
+        + (p.bonus if acct.equity > initial_cash * (1.0 + p.bonus_threshold) else 0.0)
     )

@@ -135,7 +135,7 @@ def _single_inputs(env: Any, vol_window: int) -> tuple[RiskInputs, int]:
         return core_inputs(u.core, np.array([0]), vol_window), u.core.n_slots
     m, a, t = u.market, u.acct, u.t
     vol = realised_vol(m.close[:, :1], np.array([t]), vol_window, m.periods_per_year)
-    return RiskInputs(np.array([a.equity]), np.array([[a.shares]]), np.array([[a.avg_price]]),
+    return RiskInputs(np.array([a.equity]), np.array([a.shares]), np.array([a.avg_price]),
                       m.close[t:t + 1, :1].copy(), vol), 1
 
 

@@ -3,8 +3,10 @@
 Timing: the action chosen on the observation of bar t is filled at bar t+1's open plus costs,
 and the account is marked at bar t+1's close. The observation of bar t holds the scaled
 features of bars t-window+1 .. t, then position (exposure), cash fraction, unrealised PnL
-(fraction of equity) and time in position (held/(held+window)). The step runs on Python floats
-(see :mod:`tradelab.envs.core`) for speed; the batched VecEnv runs the same code on arrays.
+(fraction of equity) and time in position (held/(held+window)), built by
+:mod:`tradelab.envs.observation` like every env's. The step is :func:`tradelab.envs.core.transition`
+on Python floats (a few µs; numpy calls on one row would cost ~10× more); the batched VecEnv's array
+path is tested bit-identical to it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tradelab.envs.config import TradingEnvConfig
-from tradelab.envs.core import SCALAR_OPS, Account, CoreParams, transition
+from tradelab.envs.core import Account, CoreParams, transition
 from tradelab.envs.market import (
     build_market,
     check_frame,
@@ -25,12 +27,12 @@ from tradelab.envs.market import (
     feature_array,
     history_array,
 )
-from tradelab.envs.rewards import running_sharpe
+from tradelab.envs.observation import STATE_FEATURES, account_info, state_features, write_state
 
 __all__ = ["TradingEnvironment", "N_STATE_FEATURES"]
 
 #: position, cash fraction, unrealised PnL, time in position
-N_STATE_FEATURES = 4
+N_STATE_FEATURES = len(STATE_FEATURES)
 
 
 class TradingEnvironment(gym.Env):
@@ -61,14 +63,15 @@ class TradingEnvironment(gym.Env):
         if not eval_mode:
             check_trainable(m.n_bars, cfg.window, "TradingEnvironment data")
         self.params = CoreParams.build(cfg, m.periods_per_year, m.intraday)
-        self._open, self._close = m.open[:, 0].tolist(), m.close[:, 0].tolist()
-        self._atr, self._idv, self._day = m.atr_ratio[:, 0].tolist(), m.inv_dv[:, 0].tolist(), m.day.tolist()
+        # per bar, one-slot lists of floats: the hot path reads no numpy
+        self._open, self._close, self._atr, self._idv = (x.tolist() for x in (m.open, m.close, m.atr_ratio, m.inv_dv))
+        self._day = m.day.tolist()
         self._low = 0.0 if cfg.long_only else -1.0
         self._n_window = cfg.window * m.n_features
         n_obs = self._n_window + N_STATE_FEATURES
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
-        self.acct = Account(None, 1, cfg.initial_cash)
+        self.acct = Account(1, cfg.initial_cash)
         self._t = self._start = 0
         self._end = m.n_bars - 1
 
@@ -88,7 +91,7 @@ class TradingEnvironment(gym.Env):
         self._start, self._end = draw_episode(self.np_random, self.config.episode_lengths, m.n_bars,
                                               self.config.window, self.eval_mode)
         self._t = self._start
-        self.acct = Account(None, 1, self.config.initial_cash)
+        self.acct = Account(1, self.config.initial_cash)
         return self._obs(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
@@ -100,8 +103,8 @@ class TradingEnvironment(gym.Env):
         t = self._t
         if t >= self._end:
             raise RuntimeError("step() called after the episode ended; call reset() first")
-        reward = transition(self.acct, a, self._open[t + 1], self._close[t + 1], self._atr[t], self._idv[t],
-                            self._day[t + 1], self.params, SCALAR_OPS)
+        reward = transition(self.acct, [a], self._open[t + 1], self._close[t + 1], self._atr[t], self._idv[t],
+                            self._day[t + 1], self.params)
         self._t = t + 1
         terminated = self.acct.equity <= 0.0
         truncated = self._t >= self._end and not terminated
@@ -111,25 +114,12 @@ class TradingEnvironment(gym.Env):
         acct, t = self.acct, self._t
         obs = np.empty(self._n_window + N_STATE_FEATURES, dtype=np.float32)
         obs[: self._n_window] = self.market.windows[t]
-        eq = max(acct.equity, 1e-9)
-        c = self._close[t]
-        obs[self._n_window:] = (acct.shares * c / eq, acct.cash / eq, acct.shares * (c - acct.avg_price) / eq,
-                                acct.held / (acct.held + self.config.window))
+        write_state(obs[self._n_window:], state_features(acct.shares[0], acct.cash, acct.avg_price[0], acct.held[0],
+                                                         acct.equity, self._close[t][0], self.config.window, max))
         return obs
 
     def _info(self) -> dict[str, Any]:
-        acct = self.acct
-        eq = max(acct.equity, 1e-9)
-        return {
-            "equity": acct.equity,
-            "total_return": acct.equity / self.config.initial_cash - 1.0,
-            "sharpe_ratio": running_sharpe(acct.sum_r, acct.sum_r2, acct.n_steps, self.params.reward.sqrt_periods,
-                                           SCALAR_OPS),
-            "max_drawdown": acct.max_dd,
-            "n_trades": int(acct.n_trades),
-            "costs_paid": acct.costs_paid,
-            "position": acct.shares * self._close[self._t] / eq,
-            "shares": acct.shares,
-            "cash": acct.cash,
-            "bar": self._t,
-        }
+        a = self.acct
+        return account_info(a.equity, a.sum_r, a.sum_r2, a.n_steps, a.max_dd, a.n_trades, a.costs_paid, a.cash,
+                            a.shares[0], self._close[self._t][0], self._t, self.config.initial_cash,
+                            self.params.reward.sqrt_periods)

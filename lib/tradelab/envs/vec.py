@@ -16,6 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pandas as pd
+from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecEnvWrapper
 
 from tradelab.envs.batch import BatchCore
@@ -173,8 +174,6 @@ def make_vec_env(kind: str, data: Any, features: Any, config: TradingEnvConfig |
         cls = BatchedPortfolioVecEnv if portfolio else BatchedTradingVecEnv
         venv = cls(data, features, cfg, n_envs=n_envs, seed=seed)
         return RiskVecEnvWrapper(venv, cfg.risk) if cfg.risk.enabled else venv
-    from stable_baselines3.common.monitor import Monitor
-
     env_cls = PortfolioEnv if portfolio else TradingEnvironment
     fns: Sequence = [lambda: Monitor(wrap_env(env_cls(data, features, cfg), cfg)) for _ in range(n_envs)]
     venv = DummyVecEnv(list(fns)) if kind == "dummy" else SubprocVecEnv(list(fns))
