@@ -95,7 +95,12 @@ def _finished(study: Any) -> int:
 
 
 def reap_stale_trials(study: Any) -> list[int]:
-    """Fail (and re-queue) RUNNING trials whose worker process on this host is gone; their numbers."""
+    """Fail (and re-queue) RUNNING trials whose worker process on this host is gone; their numbers.
+
+    A trial's ``claim`` (``host:pid:number``) is written by the process running it, in one call. A
+    re-queued trial inherits its failed original's user attributes, so a claim whose number is not
+    the trial's own is an inherited one (the trial was just picked up again) and is left alone.
+    """
     import warnings
 
     import optuna
@@ -105,8 +110,9 @@ def reap_stale_trials(study: Any) -> list[int]:
 
     reaped = []
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        host, _, pid = str(t.user_attrs.get("worker", "")).rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+        host, pid, number = (str(t.user_attrs.get("claim", "")).rsplit(":", 2) + ["", "", ""])[:3]
+        if (host != socket.gethostname() or not pid.isdigit() or number != str(t.number)
+                or _pid_alive(int(pid))):
             continue
         if study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL):
             with warnings.catch_warnings():
@@ -152,7 +158,8 @@ def _objective(trial: Any, cfg: Any, space: SearchSpace, prepared: Any, load_fro
         "n_steps": trial.suggest_categorical("n_steps", list(space.n_steps)),
         "ent_coef": trial.suggest_float("ent_coef", *space.ent_coef, log=True),
     }
-    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # the reaper's key: keep as is
+    trial.set_user_attr("claim", f"{socket.gethostname()}:{os.getpid()}:{trial.number}")  # reap_stale_trials' key
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
     trial.set_user_attr("worker_label", worker)
     tcfg = apply_params(cfg, params)
     val = prepared.split("val")
