@@ -1,4 +1,4 @@
-"""The committed notebooks: all six present, outputs stripped, one parameters cell, small."""
+"""The committed notebooks: all seven present, outputs stripped, one parameters cell, small."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from tradelab.notebooks import check
 from tradelab.notebooks.build import build_all
 from tradelab.notebooks.runner import NOTEBOOK_DIR, list_notebooks, notebook_parameters
 
-EXPECTED = ["00_data", "01_supervised", "02_sac", "03_ppo", "04_curriculum", "05_inference"]
+EXPECTED = ["00_data", "01_supervised", "02_sac", "03_ppo", "04_curriculum", "05_inference", "06_tune_worker"]
 
 
-def test_all_six_notebooks_are_there():
+def test_all_seven_notebooks_are_there():
     assert [p.stem for p in list_notebooks()] == EXPECTED
 
 

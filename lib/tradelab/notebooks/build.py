@@ -10,7 +10,7 @@ import importlib
 import sys
 from pathlib import Path
 
-SOURCES = ("build_data", "build_supervised", "build_sac", "build_ppo", "build_inference")
+SOURCES = ("build_data", "build_supervised", "build_sac", "build_ppo", "build_inference", "build_tune")
 
 
 def build_all(folder: str | Path) -> list[Path]:
