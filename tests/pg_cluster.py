@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SKIP_ENV = "TRADELAB_SKIP_POSTGRES"
-MISSING = ("PostgreSQL server binaries (initdb, pg_ctl) not found: run `make setup` (as root it apt-installs "
-           "Debian's `postgresql`), or `apt-get install postgresql`; set TRADELAB_SKIP_POSTGRES=1 to skip "
-           "the PostgreSQL tests explicitly")
+MISSING = ("PostgreSQL server binaries (initdb, pg_ctl) not found: run `make postgres` (`make test` runs it; "
+           "as root it apt-installs Debian's `postgresql`) or `sudo apt-get install postgresql`; set "
+           "TRADELAB_SKIP_POSTGRES=1 to skip the PostgreSQL tests explicitly")
 
 
 def find_bindir() -> Path | None:

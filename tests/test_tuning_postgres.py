@@ -4,6 +4,7 @@ differs from the config refused with the parameters named."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,23 @@ def test_heartbeat_fails_a_silent_trial_and_requeues_its_parameters(pg_cluster):
     retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == dead.number]
     assert retried and retried[0].params == {"x": dead.params["x"]}
     assert retried[0].state == optuna.trial.TrialState.COMPLETE
+
+
+@pytest.mark.slow
+def test_curriculum_auto_optimize_on_postgres_leaves_no_password_behind(pg_cluster, tmp_path, capsys):
+    from test_curriculum_stages import TINY_SETS, write_curriculum
+
+    from tradelab.cli import main
+
+    url = pg_cluster.create_database("curriculum")
+    config, out = write_curriculum(tmp_path), tmp_path / "cur"
+    rc = main(["curriculum", "--stage", "1", "--config", str(config), "--output-dir", str(out), "--auto-optimize",
+               "--n-trials", "2", "--storage", url, *[x for s in TINY_SETS for x in ("--set", s)]])
+    assert rc == 0
+    study = optuna.load_study(study_name="ploutos_stage1", storage=make_storage(url, ".", heartbeat=None))
+    assert len([t for t in study.trials if t.state.is_finished()]) == 2 and "search_space" in study.user_attrs
+    report = json.loads((out / "stage1_report.json").read_text())
+    assert report["config"]["ppo"]["learning_rate"] == pytest.approx(study.best_params["learning_rate"])
+    leaks = [str(p) for p in out.rglob("*") if p.is_file() and pg_cluster.password.encode() in p.read_bytes()]
+    captured = capsys.readouterr()
+    assert leaks == [] and pg_cluster.password not in captured.out + captured.err

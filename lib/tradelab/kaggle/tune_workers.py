@@ -140,6 +140,9 @@ def tune_on_kaggle(spec: KaggleSpec, storage: str, study: str, workers: int, par
     if not spec.enable_internet:
         raise KaggleError(f"kaggle spec {spec.workflow}: enable_internet must be true: the kernels reach the "
                           "Optuna storage server over the internet")
+    if storage.startswith(("sqlite", "journal:")) or "://" not in storage:
+        raise KaggleError(f"--storage {redact(storage)}: Kaggle kernels cannot reach a file on this machine; use a "
+                          "server they can reach, e.g. postgresql://user:password@host:5432/db (README, PostgreSQL)")
     stream = stream or sys.stderr
     make_storage(storage, ".", heartbeat=None)  # fail here, clearly, before anything is pushed
     cli = cli or KaggleCLI()
@@ -160,8 +163,16 @@ def tune_on_kaggle(spec: KaggleSpec, storage: str, study: str, workers: int, par
     for i in range(workers):
         slug = f"{base}-w{i + 1}"
         seed = int(params.get("seed", 0)) + 1000 * (i + 1)  # TPE samplers of the workers differ
-        result = push(spec, {**params, "seed": seed, "worker": f"kaggle:{owner}/{slug}"}, cli=cli, owner=owner,
-                      out_root=out_root, root=root, slug=slug, extra_datasets=extra)
+        try:
+            result = push(spec, {**params, "seed": seed, "worker": f"kaggle:{owner}/{slug}"}, cli=cli, owner=owner,
+                          out_root=out_root, root=root, slug=slug, extra_datasets=extra)
+        except KaggleError as exc:
+            if not refs:
+                raise
+            # e.g. "Maximum batch GPU session count of 2 reached": the account's concurrent-session limit
+            stream.write(f"Kaggle refused worker {i + 1} ({exc}); going on with the {len(refs)} pushed. Free "
+                         "accounts run a limited number of GPU sessions at once: see kaggle/README.md\n")
+            break
         refs.append(result.kernel.ref)
         stream.write(f"pushed {result.kernel.ref} v{result.version} (worker {i + 1}/{workers})\n")
     states, pulled = {}, {}
