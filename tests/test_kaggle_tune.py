@@ -165,3 +165,26 @@ def test_two_local_workers_and_two_kernels_share_one_postgres_study(pg_cluster, 
     assert len(held) == 1  # the private storage dataset, and only it
     print(f"\n4-worker study: {len(trials)} trials in {wall:.0f} s; per worker: {per_worker}; "
           f"best {best.value:.3f} (trial {best.number} by {labels[best.number]})")
+
+
+def test_kernel_reads_the_url_from_its_file_and_never_echoes_a_bad_one(tmp_path):
+    from tradelab.errors import ConfigError, KaggleError
+    from tradelab.kaggle import load_spec
+    from tradelab.kaggle.tune_workers import WORKFLOW, read_storage_url, tune_on_kaggle
+
+    good = tmp_path / "optuna_storage.url"
+    good.write_text("postgresql://u:s3cret@db.example:5432/optuna\n")
+    assert read_storage_url(str(good), None) == "postgresql://u:s3cret@db.example:5432/optuna"
+    bad = tmp_path / "bad.url"
+    bad.write_text("s3cret-without-scheme")
+    with pytest.raises(ConfigError, match="does not hold a storage URL") as err:
+        read_storage_url(str(bad), None)
+    assert "s3cret" not in str(err.value)
+    with pytest.raises(ConfigError, match="not a Kaggle kernel"):  # no kaggle_secrets outside Kaggle
+        read_storage_url(None, "TRADELAB_OPTUNA_STORAGE")
+    spec = load_spec(WORKFLOW)
+    for storage in ("sqlite:///x.db", f"journal:{tmp_path / 'j.log'}"):
+        with pytest.raises(KaggleError, match="cannot reach a file on this machine"):
+            tune_on_kaggle(spec, storage, "s", 2, {})
+    with pytest.raises(KaggleError, match="enable_internet must be true"):
+        tune_on_kaggle(spec.replace(enable_internet=False, wheels=True), "postgresql://u:p@h/db", "s", 2, {})

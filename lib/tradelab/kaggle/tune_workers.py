@@ -125,12 +125,7 @@ def best_trial_summary(storage: str, study: str, pulled: dict[str, Path]) -> dic
             "best_worker": best.user_attrs.get("worker_label"), "best_model": _model_location(best, pulled)}
 
 
-def tune_on_kaggle(spec: KaggleSpec, storage: str, study: str, workers: int, parameters: dict[str, Any], *,
-                   via: str = "dataset", secret: str = DEFAULT_SECRET, owner: str | None = None,
-                   out_root: Path = DEFAULT_OUT, root: Path | None = None, cli: KaggleCLI | None = None,
-                   stream: TextIO | None = None) -> dict[str, Any]:
-    """Push ``workers`` kernels that join ``study`` on ``storage``, wait for all, pull their outputs;
-    returns :func:`best_trial_summary` plus the kernels and their final states."""
+def _check(spec: KaggleSpec, storage: str, workers: int, via: str) -> None:
     from tradelab.training.tuning import make_storage, redact
 
     if workers < 1:
@@ -143,38 +138,34 @@ def tune_on_kaggle(spec: KaggleSpec, storage: str, study: str, workers: int, par
     if storage.startswith(("sqlite", "journal:")) or "://" not in storage:
         raise KaggleError(f"--storage {redact(storage)}: Kaggle kernels cannot reach a file on this machine; use a "
                           "server they can reach, e.g. postgresql://user:password@host:5432/db (README, PostgreSQL)")
-    stream = stream or sys.stderr
     make_storage(storage, ".", heartbeat=None)  # fail here, clearly, before anything is pushed
-    cli = cli or KaggleCLI()
-    owner = resolve_owner(owner)
-    base = slugify(f"tradelab-tune-{study}")[:40].strip("-")
-    extra, paths = {}, dict(spec.path_parameters)
-    params = {**parameters, "study": study}
-    if via == "dataset":
-        extra["storage"] = f"{owner}/{base}-storage"
-        stream.write(f"storage {redact(storage)} → private dataset {extra['storage']} "
-                     f"({push_storage_dataset(cli, extra['storage'], storage)})\n")
-        paths["storage_file"] = f"storage:{STORAGE_FILE}"
-        params["storage_secret"] = None
-    else:
-        params.update(storage_file=None, storage_secret=secret)
-    spec = spec.replace(path_parameters=paths)
+
+
+def _push_workers(spec: KaggleSpec, params: dict[str, Any], workers: int, base: str, owner: str,
+                  extra: dict[str, str], stream: TextIO, **kwargs: Any) -> list[str]:
+    """Push the worker kernels; after the first, a refused push (the account's limit of concurrent
+    sessions: "Maximum batch GPU session count of N reached") ends the list instead of failing."""
     refs: list[str] = []
     for i in range(workers):
         slug = f"{base}-w{i + 1}"
         seed = int(params.get("seed", 0)) + 1000 * (i + 1)  # TPE samplers of the workers differ
         try:
-            result = push(spec, {**params, "seed": seed, "worker": f"kaggle:{owner}/{slug}"}, cli=cli, owner=owner,
-                          out_root=out_root, root=root, slug=slug, extra_datasets=extra)
+            result = push(spec, {**params, "seed": seed, "worker": f"kaggle:{owner}/{slug}"}, owner=owner,
+                          slug=slug, extra_datasets=extra, **kwargs)
         except KaggleError as exc:
             if not refs:
                 raise
-            # e.g. "Maximum batch GPU session count of 2 reached": the account's concurrent-session limit
             stream.write(f"Kaggle refused worker {i + 1} ({exc}); going on with the {len(refs)} pushed. Free "
                          "accounts run a limited number of GPU sessions at once: see kaggle/README.md\n")
             break
         refs.append(result.kernel.ref)
         stream.write(f"pushed {result.kernel.ref} v{result.version} (worker {i + 1}/{workers})\n")
+    return refs
+
+
+def _wait_and_pull(spec: KaggleSpec, refs: list[str], cli: KaggleCLI, out_root: Path,
+                   stream: TextIO) -> tuple[dict[str, str], dict[str, Path]]:
+    """Final state and pulled folder of each kernel (what a failed one wrote is pulled too)."""
     states, pulled = {}, {}
     for ref in refs:  # they run at once: waiting in turn costs the slowest one's time
         slug = ref.split("/", 1)[1]
@@ -188,6 +179,34 @@ def tune_on_kaggle(spec: KaggleSpec, storage: str, study: str, workers: int, par
             pulled[ref] = pull(slug, cli=cli, out_root=out_root)
         except KaggleError as exc:
             stream.write(f"pulling {ref} failed: {exc}\n")
+    return states, pulled
+
+
+def tune_on_kaggle(spec: KaggleSpec, storage: str, study: str, workers: int, parameters: dict[str, Any], *,
+                   via: str = "dataset", secret: str = DEFAULT_SECRET, owner: str | None = None,
+                   out_root: Path = DEFAULT_OUT, root: Path | None = None, cli: KaggleCLI | None = None,
+                   stream: TextIO | None = None) -> dict[str, Any]:
+    """Push ``workers`` kernels that join ``study`` on ``storage``, wait for all, pull their outputs;
+    returns :func:`best_trial_summary` plus the kernels and their final states."""
+    from tradelab.training.tuning import redact
+
+    _check(spec, storage, workers, via)
+    stream, cli = stream or sys.stderr, cli or KaggleCLI()
+    owner = resolve_owner(owner)
+    base = slugify(f"tradelab-tune-{study}")[:40].strip("-")
+    extra, paths = {}, dict(spec.path_parameters)
+    params = {**parameters, "study": study}
+    if via == "dataset":
+        extra["storage"] = f"{owner}/{base}-storage"
+        stream.write(f"storage {redact(storage)} → private dataset {extra['storage']} "
+                     f"({push_storage_dataset(cli, extra['storage'], storage)})\n")
+        paths["storage_file"] = f"storage:{STORAGE_FILE}"
+        params["storage_secret"] = None
+    else:
+        params.update(storage_file=None, storage_secret=secret)
+    spec = spec.replace(path_parameters=paths)
+    refs = _push_workers(spec, params, workers, base, owner, extra, stream, cli=cli, out_root=out_root, root=root)
+    states, pulled = _wait_and_pull(spec, refs, cli, out_root, stream)
     summary = {**best_trial_summary(storage, study, pulled), "kernels": states,
                "pulled": {ref: str(path) for ref, path in pulled.items()}}
     atomic_write_json(out_root / f"{base}.json", summary)

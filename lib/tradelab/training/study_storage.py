@@ -132,16 +132,15 @@ def _open_rdb(url: str, heartbeat: int | None, grace: int | None, attempts: int 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)
-                if _is_postgres(url):
-                    with _schema_lock(url, connect_args):
-                        return RDBStorage(url, engine_kwargs=engine_kwargs, **beat)
-                return RDBStorage(url, engine_kwargs=engine_kwargs, **beat)
+                if not _is_postgres(url):
+                    return RDBStorage(url, engine_kwargs=engine_kwargs, **beat)
+                with _schema_lock(url, connect_args):
+                    return RDBStorage(url, engine_kwargs=engine_kwargs, **beat)
         except Exception as exc:  # sqlalchemy/driver errors: classified below, never with the password
-            if attempt + 1 < attempts and any(s in str(exc).lower() for s in _RACE):
-                time.sleep(0.2 * (attempt + 1))  # another process is creating the schema: try again
-                continue
-            raise storage_error(url, exc) from None
-    raise AssertionError("unreachable")
+            if attempt + 1 == attempts or not any(s in str(exc).lower() for s in _RACE):
+                raise storage_error(url, exc) from None
+            time.sleep(0.2 * (attempt + 1))  # another process is creating the schema: try again
+    raise ConfigError(f"cannot open Optuna storage {redact(url)}")  # attempts < 1
 
 
 def make_storage(storage: str | None, output_dir: str | Path, heartbeat: int | None = HEARTBEAT_S,
