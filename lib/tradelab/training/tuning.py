@@ -4,14 +4,15 @@ TPE sampler, median pruner on intermediate validation evaluations, storage share
 processes and machines: a SQLite file in the output folder by default, any SQLAlchemy URL
 (``postgresql://...``, see :mod:`tradelab.training.study_storage`) or an Optuna journal file
 (``journal:/path/study.log``). The first opener records the search space on the study and a worker
-with other ranges is refused. Each completed trial's model is saved and its path recorded. A call tops the study
-up to ``n_trials`` *finished* (complete or pruned) trials (``load_if_exists``), so a restarted study
-continues where it stopped instead of adding n more; ``add_trials`` keeps the "this process adds N"
-behaviour for workers filling one study at once. Trials of a killed process are not left RUNNING
-forever: RDB storages record a heartbeat (Optuna fails trials whose heartbeat stopped, and
-``RetryHeartbeatStaleTrialCallback`` (Optuna 5's ``RetryFailedTrialCallback``) re-queues their
-parameters), and on every start the trials of dead processes on this host are failed and re-queued at once (any storage, journal files included). The
-tuner reads only the train and validation splits; the test split is never loaded here.
+with other ranges is refused. Each completed trial's model is saved and its path recorded. A call
+tops the study up to ``n_trials`` *finished* (complete or pruned) trials (``load_if_exists``), so a
+restarted study continues where it stopped instead of adding n more; ``add_trials`` keeps the "this
+process adds N" behaviour for workers filling one study at once. Trials of a killed process are not
+left RUNNING forever: RDB storages record a heartbeat (Optuna fails trials whose heartbeat stopped,
+and ``RetryHeartbeatStaleTrialCallback`` (Optuna 5's ``RetryFailedTrialCallback``) re-queues their
+parameters), and on every start the trials of dead processes on this host are failed and re-queued
+at once (any storage, journal files included). The tuner reads only the train and validation
+splits; the test split is never loaded here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
 from tradelab.training.study_storage import HEARTBEAT_S, MAX_RETRY, make_storage, redact
 
-__all__ = ["SearchSpace", "make_storage", "open_study", "tune", "apply_params", "reap_stale_trials", "redact"]
+__all__ = ["SearchSpace", "make_storage", "open_study", "check_search_space", "tune", "tune_stage", "apply_params",
+           "reap_stale_trials", "redact"]
+
 
 @dataclass(frozen=True)
 class SearchSpace(ConfigBase):
