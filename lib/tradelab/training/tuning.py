@@ -225,12 +225,13 @@ def tune(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budget = trial_timesteps or max(cfg.training.total_timesteps // 10, 1)
     cfg = cfg.replace(training=cfg.training.replace(total_timesteps=budget, progress_bar=False, tensorboard=False))
+    worker = worker or f"local:{socket.gethostname()}:{os.getpid()}"
+    # the storage first: a wrong URL or password fails before the data are prepared
+    study = open_study(study_name, make_storage(storage, output_dir, heartbeat=heartbeat), seed=cfg.training.seed,
+                       space=space)
     if prepared is None:
         d = cfg.data
         prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
-    worker = worker or f"local:{socket.gethostname()}:{os.getpid()}"
-    study = open_study(study_name, make_storage(storage, output_dir, heartbeat=heartbeat), seed=cfg.training.seed,
-                       space=space)
     reaped = reap_stale_trials(study)
     todo = add_trials or max(n_trials - _finished(study), 0)
     stop = [] if add_trials else [optuna.study.MaxTrialsCallback(
