@@ -12,7 +12,7 @@ export MPLBACKEND ?= Agg
 # shrink with e.g. LEARNING_BENCH_ARGS="--markets momentum --learners sac1 --budget-s 120".
 LEARNING_BENCH_ARGS ?= --seeds 3 --budget-s 600
 
-.PHONY: setup demo test lint bench lab clean
+.PHONY: setup postgres demo test lint bench lab clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,14 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# PostgreSQL server binaries for the tests' throwaway cluster (as root: apt-get install postgresql)
+postgres:
+	.ci/ensure-postgres
+
 demo: setup
 	$(VENV)/bin/tradelab pipeline demo --output-dir outputs/demo --data-dir data/processed
 
-test: setup
+test: setup postgres
 	$(PY) -m pytest -q tests
 
 lint: setup

@@ -47,3 +47,18 @@ def lock_held_by_another_process(folder: Path, what: str) -> Iterator[subprocess
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request):
+    """A throwaway PostgreSQL server for the session (tests/pg_cluster.py), stopped at the end even
+    on failure. Missing binaries fail the test (never a silent pass) unless TRADELAB_SKIP_POSTGRES=1."""
+    from pg_cluster import MISSING, SKIP_ENV, find_bindir, start_cluster
+
+    if find_bindir() is None:
+        if os.environ.get(SKIP_ENV) == "1":
+            pytest.skip(f"{SKIP_ENV}=1: PostgreSQL tests skipped on request")
+        pytest.fail(MISSING)
+    cluster = start_cluster()
+    request.addfinalizer(cluster.stop)
+    return cluster

@@ -1,4 +1,4 @@
-"""The committed notebooks are the source: all six present, clean, linted, on the `make setup` kernel."""
+"""The committed notebooks are the source: all seven present, clean, linted, on the `make setup` kernel."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from tradelab.notebooks import check
 from tradelab.notebooks.runner import NOTEBOOK_DIR, list_notebooks, notebook_parameters, run
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED = ["00_data", "01_supervised", "02_sac", "03_ppo", "04_curriculum", "05_inference"]
+EXPECTED = ["00_data", "01_supervised", "02_sac", "03_ppo", "04_curriculum", "05_inference", "06_tune_worker"]
 
 
-def test_all_six_notebooks_are_there():
+def test_all_seven_notebooks_are_there():
     assert [p.stem for p in list_notebooks()] == EXPECTED
 
 

@@ -1,9 +1,12 @@
-"""`tradelab kaggle push|wait|pull|run|status|resume`: the Kaggle loop over the real kaggle CLI."""
+"""`tradelab kaggle push|wait|pull|run|status|resume|tune`: the Kaggle loop over the real kaggle CLI."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+from tradelab.training.study_storage import STORAGE_ENV
 
 HELP = "train on Kaggle: push datasets + a parameter-injected kernel, wait, pull outputs, resume"
 DESCRIPTION = (
@@ -55,7 +58,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume.add_argument("slug")
     _pushing(resume, "resume")
     resume.add_argument("--dry-run", action="store_true", help="build the folders, print their paths, push nothing")
-    for p in (push, run, wait, pull, status, resume):
+    tune = sub.add_parser(
+        "tune",
+        help="push N kernels that join one Optuna study on a shared server, wait for all, print the best trial",
+        description="Push --workers kernels (notebooks/06_tune_worker.ipynb) that each add trials to --study on "
+                    "--storage, with internet on, while local `tradelab tune --study NAME --storage URL` workers "
+                    "may join too; wait for all, pull their outputs, print the study's best trial and where its "
+                    "model is. The URL travels as a private dataset (or a Kaggle secret you added: --storage-via "
+                    "secret), never in the notebook, metadata, logs or outputs. See kaggle/README.md.")
+    tune.add_argument("--study", required=True, help="Optuna study name (shared with the local workers)")
+    tune.add_argument("--storage", default=os.environ.get(STORAGE_ENV),
+                      help="storage URL every worker reaches, e.g. postgresql://user:password@host:5432/db "
+                           f"(default: ${STORAGE_ENV}, which keeps the password out of `ps`)")
+    tune.add_argument("--workers", type=int, default=2, help="kernels to push (mind your concurrent GPU sessions)")
+    tune.add_argument("--stage", type=int, default=1, help="curriculum stage whose config is tuned")
+    tune.add_argument("--add-trials", type=int, default=2, help="trials each kernel adds")
+    tune.add_argument("--timesteps", type=int, help="training steps per trial (default: the stage's tune_timesteps)")
+    tune.add_argument("--heartbeat", type=int, default=60, metavar="SECONDS",
+                      help="a trial silent for 3 beats (its kernel died) is failed and its parameters retried")
+    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="PPO V3 override, the same as the local workers' --set")
+    tune.add_argument("--storage-via", choices=("dataset", "secret"), default="dataset",
+                      help="how kernels get the URL: a private dataset pushed now, or your Kaggle secret")
+    tune.add_argument("--secret-label", default="TRADELAB_OPTUNA_STORAGE", help="label of that Kaggle secret")
+    tune.add_argument("--no-gpu", action="store_true", help="CPU kernels (no GPU session used)")
+    _pushing(tune, "tune")
+    tune.add_argument("--spec-dir", type=Path, help="folder of 06_tune_worker.yaml (default kaggle/specs)")
+    for p in (push, run, wait, pull, status, resume, tune):
         _common(p)
 
 
@@ -109,6 +138,8 @@ def main(args: argparse.Namespace) -> int:
     from tradelab import kaggle as tk
 
     action = args.kaggle_command
+    if action == "tune":
+        return _tune(args)
     if action in ("push", "run"):
         spec = tk.load_spec(args.workflow, args.spec_dir)
         kwargs = {"owner": args.owner, "out_root": args.out, "root": args.root}
@@ -135,3 +166,26 @@ def main(args: argparse.Namespace) -> int:
         status = tk.KaggleCLI().kernel_status(kernel_ref(args.slug, args.out))
         print(status.state + (f": {status.failure_message}" if status.failure_message else ""))
     return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from tradelab.kaggle import load_spec
+    from tradelab.kaggle.tune_workers import WORKFLOW, tune_on_kaggle
+
+    if not args.storage:
+        from tradelab.errors import ConfigError
+
+        raise ConfigError(f"no storage: pass --storage postgresql://user:password@host:5432/db or set {STORAGE_ENV}")
+    spec = load_spec(WORKFLOW, args.spec_dir, **({"enable_gpu": False} if args.no_gpu else {}))
+    params = {"stage": args.stage, "add_trials": args.add_trials, "timesteps": args.timesteps,
+              "heartbeat": args.heartbeat, "sets": list(args.set), **_params(args)}
+    s = tune_on_kaggle(spec, args.storage, args.study, args.workers, params, via=args.storage_via,
+                       secret=args.secret_label, owner=args.owner, out_root=args.out, root=args.root)
+    print(f"study {s['study']}: {s['n_trials']} trials; per worker:")
+    for worker, states in sorted(s["trials_per_worker"].items()):
+        print(f"  {worker}: {', '.join(f'{n} {state}' for state, n in sorted(states.items()))}")
+    for ref, state in s["kernels"].items():
+        print(f"kernel {ref}: {state}, outputs in {s['pulled'].get(ref, '(not pulled)')}")
+    print(f"best trial {s['best_trial']}: validation Sharpe {s['best_value']:.3f} with {s['best_params']} "
+          f"(worker {s['best_worker']}); its model: {s['best_model']}")
+    return 0 if all(state == "COMPLETE" for state in s["kernels"].values()) else 1

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from tradelab.config import CONFIG_DIR
+from tradelab.training.study_storage import HEARTBEAT_S, STORAGE_ENV
 
 HELP = "add Optuna trials (lr, n_steps, ent_coef) for a curriculum stage to a shared study"
 DESCRIPTION = (
     "Tune PPO V3 for curriculum stage N on the validation Sharpe (TPE sampler, median pruner). Several "
     "processes or machines can run this against one --storage (SQLAlchemy URL such as "
     "postgresql://user@host/db, sqlite:///path.db, or journal:/path/study.log) and the same --study: the "
-    "study is topped up to --n-trials finished trials (or each process adds --add-trials). Trials left RUNNING "
-    "by a killed process are failed and re-queued. The test split is never read. Prints and writes the best "
-    "parameters."
+    "study is topped up to --n-trials finished trials (or each process adds --add-trials); Kaggle kernels can "
+    "join it (`tradelab kaggle tune`). A trial whose worker died (no heartbeat for 3 x --heartbeat seconds, or a "
+    "dead process on this host) is failed and its parameters re-queued. The test split is never read. Prints "
+    "and writes the best parameters and where the best trial's model is."
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--study", default=None, help="study name (default: ploutos_stage{N})")
-    parser.add_argument("--storage", help="Optuna storage URL or journal:PATH (default: SQLite in the output dir)")
+    parser.add_argument("--storage", default=os.environ.get(STORAGE_ENV),
+                        help="Optuna storage: postgresql://user:password@host:5432/db, sqlite:///path.db or "
+                        f"journal:PATH (default: ${STORAGE_ENV}, else SQLite in the output dir)")
+    parser.add_argument("--heartbeat", type=int, default=HEARTBEAT_S, metavar="SECONDS",
+                        help="Optuna heartbeat of RDB storages; a trial silent for 3 beats is failed and retried")
     parser.add_argument("--stage", type=int, default=1, help="curriculum stage whose config is tuned")
     parser.add_argument("--n-trials", type=int, default=15,
                         help="top the study up to this many finished (complete or pruned) trials")
@@ -36,25 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from tradelab.training.tuning import tune_stage
 
-    from tradelab.config import parse_sets
-    from tradelab.training.curriculum import load_curriculum, predecessor, stage_ppo_config
-    from tradelab.training.model_paths import resolve_model_path
-    from tradelab.training.tuning import tune
-    from tradelab.utils import atomic_write_json
-
-    cur = load_curriculum(args.config)
-    stage = cur.get(args.stage)
-    out = Path(args.output_dir or cur.output_dir)
-    load_from = (resolve_model_path(args.load_model, [out, out / "models"]) if args.load_model
-                 else predecessor(out, args.stage, args.force))
-    cfg = stage_ppo_config(cur, args.stage, parse_sets(args.set), None, args.n_envs, args.seed)
-    name = args.study or f"ploutos_stage{args.stage}"
-    result = tune(cfg, stage.search, n_trials=args.n_trials, storage=args.storage, study_name=name,
-                  output_dir=out, trial_timesteps=args.timesteps or stage.tune_timesteps,
-                  evals_per_trial=cur.evals_per_trial, load_from=load_from, add_trials=args.add_trials)
-    atomic_write_json(out / f"{name}_best_params.json", result)
-    print(f"study {name}: {result['n_trials']} trials, best validation Sharpe {result['best_value']:.3f} "
-          f"with {result['best_params']}")
+    result = tune_stage(args.config, args.stage, study=args.study, storage=args.storage, output_dir=args.output_dir,
+                        sets=args.set, load_model=args.load_model, force=args.force, n_envs=args.n_envs,
+                        seed=args.seed, timesteps=args.timesteps, n_trials=args.n_trials,
+                        add_trials=args.add_trials, heartbeat=args.heartbeat)
+    print(f"study {result['study']}: {result['n_trials']} trials ({len(result['worker_trials'])} by this worker), "
+          f"best validation Sharpe {result['best_value']:.3f} (trial {result['best_trial']} by "
+          f"{result['best_worker']}) with {result['best_params']}; its model: {result['best_model']}")
     return 0

@@ -90,9 +90,12 @@ def prepare(
     kernel_sources: tuple[str, ...] = (),
     resume_slug: str | None = None,
     placeholder_owner: bool = False,
+    extra_datasets: dict[str, str] | None = None,
 ) -> PushResult:
     """Build the dataset folders and the kernel folder without talking to Kaggle (except to learn
-    the user name of a token login); ``placeholder_owner`` allows a stand-in name."""
+    the user name of a token login); ``placeholder_owner`` allows a stand-in name.
+    ``extra_datasets`` (role → ``owner/slug``) attaches datasets pushed by the caller (e.g. the
+    private storage dataset of `tradelab kaggle tune`); path parameters may name their roles."""
     spec.validate()
     notes: list[str] = []
     try:
@@ -119,7 +122,7 @@ def prepare(
     slug = slug or spec.kernel_slug
     kernel = build_kernel_folder(
         spec, owner, dict(parameters or {}), out_root / slug / "push",
-        dataset_refs={role: ds.ref for role, ds in datasets.items()},
+        dataset_refs={**{role: ds.ref for role, ds in datasets.items()}, **(extra_datasets or {})},
         slug=slug, kernel_sources=kernel_sources, resume_slug=resume_slug, root=root, requirements=requirements,
     )
     return PushResult(kernel, datasets, notes=tuple(notes))

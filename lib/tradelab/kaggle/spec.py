@@ -4,7 +4,7 @@ A spec lives in ``kaggle/specs/<workflow>.yaml`` (e.g. ``kaggle/specs/02_sac.yam
 without one gets the defaults below. ``path_parameters`` name the notebook parameters that must
 point into ``/kaggle/input`` at run time: ``"data:processed_data.h5"`` is the file
 ``processed_data.h5`` of the data dataset, ``"code:configs/sac.yaml"`` a file of the code
-dataset; they are resolved by glob inside the kernel, so the old (``/kaggle/input/<slug>/``) and
+dataset (``storage:`` is the private dataset `tradelab kaggle tune` attaches); they are resolved by glob inside the kernel, so the old (``/kaggle/input/<slug>/``) and
 the new (``/kaggle/input/datasets/<owner>/<slug>/``) layouts both work.
 """
 
@@ -24,7 +24,7 @@ __all__ = ["KaggleSpec", "load_spec", "resolve_owner", "slugify", "SPEC_DIR", "P
 
 #: ``kaggle/specs/`` at the repository root.
 SPEC_DIR = Path(__file__).resolve().parents[3] / "kaggle" / "specs"
-PATH_ROLES = ("code", "data", "working")
+PATH_ROLES = ("code", "data", "working", "storage")
 #: what tradelab needs that Kaggle's Python 3.12 image does not ship, with the dependencies those
 #: need beyond the image (farama-notifications for gymnasium), pinned like requirements.txt and
 #: listed so that each comes after what it requires (installed with --no-deps in this order)

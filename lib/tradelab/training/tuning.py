@@ -2,18 +2,22 @@
 
 TPE sampler, median pruner on intermediate validation evaluations, storage shared between
 processes and machines: a SQLite file in the output folder by default, any SQLAlchemy URL
-(``postgresql://...``) or an Optuna journal file (``journal:/path/study.log``). A call tops the study
-up to ``n_trials`` *finished* (complete or pruned) trials (``load_if_exists``), so a restarted study
-continues where it stopped instead of adding n more; ``add_trials`` keeps the "this process adds N"
-behaviour for workers filling one study at once. Trials of a killed process are not left RUNNING
-forever: RDB storages record a heartbeat (Optuna fails trials whose heartbeat stopped, and
-``RetryHeartbeatStaleTrialCallback`` (Optuna 5's ``RetryFailedTrialCallback``) re-queues their parameters), and on every start the trials of dead
-processes on this host are failed and re-queued at once (any storage, journal files included). The
-tuner reads only the train and validation splits; the test split is never loaded here.
+(``postgresql://...``, see :mod:`tradelab.training.study_storage`) or an Optuna journal file
+(``journal:/path/study.log``). The first opener records the search space on the study and a worker
+with other ranges is refused. Each completed trial's model is saved and its path recorded. A call
+tops the study up to ``n_trials`` *finished* (complete or pruned) trials (``load_if_exists``), so a
+restarted study continues where it stopped instead of adding n more; ``add_trials`` keeps the "this
+process adds N" behaviour for workers filling one study at once. Trials of a killed process are not
+left RUNNING forever: RDB storages record a heartbeat (Optuna fails trials whose heartbeat stopped,
+and ``RetryHeartbeatStaleTrialCallback`` (Optuna 5's ``RetryFailedTrialCallback``) re-queues their
+parameters), and on every start the trials of dead processes on this host are failed and re-queued
+at once (any storage, journal files included). The tuner reads only the train and validation
+splits; the test split is never loaded here.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import dataclass
@@ -22,13 +26,10 @@ from typing import Any
 
 from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
+from tradelab.training.study_storage import HEARTBEAT_S, MAX_RETRY, make_storage, redact
 
-__all__ = ["SearchSpace", "make_storage", "open_study", "tune", "apply_params", "reap_stale_trials"]
-
-HEARTBEAT_S = 60
-"""Optuna heartbeat interval for RDB storages (a trial's process writes it while alive)."""
-GRACE_S = 180
-"""A RUNNING trial whose heartbeat is older than this is failed and retried (three missed beats)."""
+__all__ = ["SearchSpace", "make_storage", "open_study", "check_search_space", "tune", "tune_stage", "apply_params",
+           "reap_stale_trials", "redact"]
 
 
 @dataclass(frozen=True)
@@ -51,46 +52,36 @@ class SearchSpace(ConfigBase):
             raise ConfigError(f"search.n_steps must list rollout lengths >= 2, got {list(self.n_steps)}")
 
 
-def make_storage(storage: str | None, output_dir: str | Path, heartbeat: int | None = HEARTBEAT_S,
-                 grace: int | None = GRACE_S) -> Any:
-    """``None`` → SQLite in ``output_dir``; ``journal:PATH`` → journal file; else a SQLAlchemy URL."""
-    from optuna.storages import JournalStorage, RDBStorage
-    from optuna.storages.journal import JournalFileBackend
+def open_study(name: str, storage: Any, seed: int = 0, space: SearchSpace | None = None):
+    """Create or load a maximising study with a TPE sampler and a median pruner.
 
-    if storage is None:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
-        storage = f"sqlite:///{Path(output_dir).resolve() / 'optuna.db'}"
-    if storage.startswith("journal:"):
-        path = Path(storage[len("journal:"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
-    if "://" not in storage:
-        raise ConfigError(f"--storage {storage!r} is not a storage URL: use sqlite:///path.db, "
-                          "postgresql://user@host/db or journal:/path/study.log")
-    import warnings
-
-    from optuna.storages import RetryHeartbeatStaleTrialCallback
-
-    try:
-        with warnings.catch_warnings():  # heartbeat arguments are marked experimental in Optuna 5
-            warnings.simplefilter("ignore", optuna_experimental_warning())
-            beat = {"heartbeat_interval": heartbeat, "grace_period": grace,
-                    "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(max_retry=2)} if heartbeat else {}
-            return RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 60}} if storage.startswith("sqlite")
-                              else {}, **beat)
-    except Exception as exc:  # sqlalchemy errors: bad driver, unreachable server
-        raise ConfigError(f"cannot open Optuna storage {storage!r}: {exc}") from exc
-
-
-def open_study(name: str, storage: Any, seed: int = 0):
-    """Create or load a maximising study with a TPE sampler and a median pruner."""
+    The first opener records ``space`` on the study; a later one whose ranges differ is refused with
+    the parameters named (its trials would not be comparable with the study's).
+    """
     import optuna
 
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1))
+    if space is not None:
+        check_search_space(study, space)
     # Offset the seed by the trials already there so processes sharing a study do not repeat points.
     study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), n_startup_trials=5)
     return study
+
+
+def check_search_space(study: Any, space: SearchSpace) -> None:
+    """Record ``space`` on a new study; raise ConfigError naming the ranges that differ from the study's."""
+    current = json.loads(json.dumps(space.to_dict()))
+    recorded = study.user_attrs.get("search_space")
+    if recorded is None:
+        study.set_user_attr("search_space", current)
+        return
+    differ = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
+    if differ:
+        rows = "; ".join(f"{k}: study {recorded.get(k)} vs config {current.get(k)}" for k in differ)
+        raise ConfigError(
+            f"study {study.study_name!r} was created with another search space ({rows}). Use the config (or "
+            "--set overrides) its other workers use, or start a new study with another --study name")
 
 
 def optuna_experimental_warning() -> type[Warning]:
@@ -107,7 +98,12 @@ def _finished(study: Any) -> int:
 
 
 def reap_stale_trials(study: Any) -> list[int]:
-    """Fail (and re-queue) RUNNING trials whose worker process on this host is gone; their numbers."""
+    """Fail (and re-queue) RUNNING trials whose worker process on this host is gone; their numbers.
+
+    A trial's ``claim`` (``host:pid:number``) is written by the process running it, in one call. A
+    re-queued trial inherits its failed original's user attributes, so a claim whose number is not
+    the trial's own is an inherited one (the trial was just picked up again) and is left alone.
+    """
     import warnings
 
     import optuna
@@ -117,13 +113,14 @@ def reap_stale_trials(study: Any) -> list[int]:
 
     reaped = []
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        host, _, pid = str(t.user_attrs.get("worker", "")).rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+        host, pid, number = (str(t.user_attrs.get("claim", "")).rsplit(":", 2) + ["", "", ""])[:3]
+        if (host != socket.gethostname() or not pid.isdigit() or number != str(t.number)
+                or _pid_alive(int(pid))):
             continue
         if study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna_experimental_warning())
-                retry = RetryHeartbeatStaleTrialCallback(max_retry=2)
+                retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
             retry(study, study._storage.get_trial(t._trial_id))
             reaped.append(t.number)
     if reaped:
@@ -140,8 +137,20 @@ def apply_params(cfg: Any, params: dict[str, Any]) -> Any:
     return cfg.replace(ppo=ppo)
 
 
+def _save_trial_model(model: Any, env: Any, trial: Any, out: Path, rel: str) -> None:
+    """The trial's model (and its VecNormalize statistics) at ``out/rel``; recorded on the trial."""
+    from tradelab.training import vecnorm
+    from tradelab.training.ppo import save_model_atomic
+
+    path = save_model_atomic(model, out / rel)
+    if vecnorm.unwrap_vec_normalize(env) is not None:
+        vecnorm.save_json(env, vecnorm.path_for(path))
+    trial.set_user_attr("model", rel)
+    trial.set_user_attr("model_path", str(Path(path).resolve()))
+
+
 def _objective(trial: Any, cfg: Any, space: SearchSpace, prepared: Any, load_from: str | None,
-               evals: int) -> float:
+               evals: int, worker: str, out: Path) -> float:
     import optuna
 
     from tradelab.training.callbacks import ValidationPruningCallback
@@ -152,7 +161,9 @@ def _objective(trial: Any, cfg: Any, space: SearchSpace, prepared: Any, load_fro
         "n_steps": trial.suggest_categorical("n_steps", list(space.n_steps)),
         "ent_coef": trial.suggest_float("ent_coef", *space.ent_coef, log=True),
     }
+    trial.set_user_attr("claim", f"{socket.gethostname()}:{os.getpid()}:{trial.number}")  # reap_stale_trials' key
     trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    trial.set_user_attr("worker_label", worker)
     tcfg = apply_params(cfg, params)
     val = prepared.split("val")
     env = make_train_env(tcfg, prepared.split("train"), seed=tcfg.training.seed + trial.number)
@@ -171,6 +182,7 @@ def _objective(trial: Any, cfg: Any, space: SearchSpace, prepared: Any, load_fro
     if cb.pruned:
         raise optuna.TrialPruned(f"pruned at validation Sharpe {cb.last_value:.3f}")
     value = float(evaluate_split(model, tcfg, val)["sharpe_ratio"])
+    _save_trial_model(model, env, trial, out, f"trials/{trial.study.study_name}/trial_{trial.number}.zip")
     return value if value == value else -10.0  # NaN Sharpe (flat equity) counts as very bad
 
 
@@ -186,10 +198,16 @@ def tune(
     prepared: Any = None,
     load_from: str | Path | None = None,
     add_trials: int | None = None,
+    heartbeat: int | None = HEARTBEAT_S,
+    worker: str | None = None,
 ) -> dict[str, Any]:
     """Top the study up to ``n_trials`` finished trials; return the best parameters found so far.
 
     :param add_trials: run exactly this many new trials instead (workers sharing one study).
+    :param heartbeat: Optuna heartbeat interval (s) of RDB storages; a trial silent for 3 intervals is
+        failed and its parameters re-queued. None: off.
+    :param worker: label recorded on this process's trials (default ``local:HOST:PID``); each completed
+        trial's model is saved under ``output_dir/trials/<study>/`` and its path recorded on the trial.
     :param cfg: the PPO V3 config of the run being tuned (its data, env and network).
     :param trial_timesteps: short training budget per trial (default: a tenth of the run's).
     :param prepared: train/val data; loaded from ``cfg.data`` with ``splits=("train", "val")`` when None.
@@ -207,21 +225,57 @@ def tune(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budget = trial_timesteps or max(cfg.training.total_timesteps // 10, 1)
     cfg = cfg.replace(training=cfg.training.replace(total_timesteps=budget, progress_bar=False, tensorboard=False))
+    worker = worker or f"local:{socket.gethostname()}:{os.getpid()}"
+    # the storage first: a wrong URL or password fails before the data are prepared
+    study = open_study(study_name, make_storage(storage, output_dir, heartbeat=heartbeat), seed=cfg.training.seed,
+                       space=space)
     if prepared is None:
         d = cfg.data
         prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
-    study = open_study(study_name, make_storage(storage, output_dir), seed=cfg.training.seed)
     reaped = reap_stale_trials(study)
     todo = add_trials or max(n_trials - _finished(study), 0)
     stop = [] if add_trials else [optuna.study.MaxTrialsCallback(
         n_trials, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))]
     if todo:
         study.optimize(lambda t: _objective(t, cfg, space, prepared, str(load_from) if load_from else None,
-                                            evals_per_trial), n_trials=todo, gc_after_trial=True, callbacks=stop)
+                                            evals_per_trial, worker, Path(output_dir)),
+                       n_trials=todo, gc_after_trial=True, callbacks=stop)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not done:
         raise ConfigError(f"study {study_name!r} has no completed trial yet (all pruned or failed); "
                           "run more trials or raise the per-trial timesteps")
-    return {"study": study_name, "best_params": dict(study.best_params), "best_value": float(study.best_value),
+    mine = [t.number for t in study.trials if t.user_attrs.get("worker_label") == worker]
+    best = study.best_trial
+    return {"study": study_name, "best_params": dict(best.params), "best_value": float(best.value),
+            "best_trial": best.number, "best_worker": best.user_attrs.get("worker_label"),
+            "best_model": best.user_attrs.get("model_path"),
             "n_trials": len(study.trials), "n_complete": len(done), "n_finished": _finished(study),
-            "reaped_stale_trials": reaped, "trial_timesteps": budget}
+            "reaped_stale_trials": reaped, "trial_timesteps": budget, "worker": worker, "worker_trials": mine}
+
+
+def tune_stage(config: str | Path, stage: int, *, study: str | None = None, storage: str | None = None,
+               output_dir: str | Path | None = None, sets: list[str] | None = None, smoke: bool = False,
+               load_model: str | None = None, force: bool = False, n_envs: int | None = None, seed: int = 0,
+               timesteps: int | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Tune curriculum stage ``stage`` of the curriculum YAML ``config`` (what `tradelab tune` and a
+    Kaggle tuning kernel run); ``kwargs`` go to :func:`tune` (n_trials, add_trials, heartbeat, worker).
+    Writes ``<study>_best_params.json`` in the output folder."""
+    from tradelab.config import parse_sets
+    from tradelab.training.curriculum import load_curriculum, predecessor, smoke_curriculum, stage_ppo_config
+    from tradelab.training.model_paths import resolve_model_path
+    from tradelab.utils import atomic_write_json
+
+    cur, overrides = load_curriculum(config), {}
+    if smoke:
+        cur, overrides = smoke_curriculum(cur)
+    spec = cur.get(stage)
+    out = Path(output_dir or cur.output_dir)
+    load_from = (resolve_model_path(load_model, [out, out / "models"]) if load_model
+                 else predecessor(out, stage, force))
+    cfg = stage_ppo_config(cur, stage, {**overrides, **parse_sets(sets)}, None, n_envs, seed)
+    name = study or f"ploutos_stage{stage}"
+    result = tune(cfg, spec.search, storage=storage, study_name=name, output_dir=out,
+                  trial_timesteps=timesteps or spec.tune_timesteps, evals_per_trial=cur.evals_per_trial,
+                  load_from=load_from, **kwargs)
+    atomic_write_json(out / f"{name}_best_params.json", result)
+    return result
