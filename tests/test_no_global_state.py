@@ -56,6 +56,7 @@ def test_training_curves_draw_without_pyplot_or_a_backend_switch(tmp_path):
     stage = tmp_path / "stage"
     out = _python(
         "import matplotlib\nmatplotlib.use('svg')  # the caller's choice, which tradelab must keep\n"
+        "from tradelab.utils.tensorboard import skip_tensorflow\nskip_tensorflow()  # as an entry point would\n"
         "from torch.utils.tensorboard import SummaryWriter\n"
         "from tradelab.notebooks.report import training_curves\n"
         f"w = SummaryWriter({str(stage / 'tensorboard')!r})\n"
@@ -117,3 +118,23 @@ def test_the_project_kernel_falls_back_to_this_interpreter(monkeypatch):
     options = kernel_options(PROJECT_KERNEL)
     manager = options["kernel_manager_class"](kernel_name=PROJECT_KERNEL)
     assert options["kernel_name"] == PROJECT_KERNEL and manager.kernel_spec.argv[0] == sys.executable
+
+
+@pytest.mark.slow
+def test_a_notebook_runs_on_this_interpreter_when_the_project_kernel_is_not_ours(tmp_path, monkeypatch):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from tradelab.notebooks import runner
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Which Python"),
+        new_code_cell('output_dir = "o"\nsmoke = False', metadata={"tags": ["parameters"]}),
+        new_code_cell("import json, pathlib, sys\n"
+                      "pathlib.Path(output_dir, 'metrics.json').write_text(json.dumps({'python': sys.executable}))"),
+    ])
+    nb.metadata["kernelspec"] = {"name": PROJECT_KERNEL, "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "which.ipynb")
+    monkeypatch.setattr(runner, "_runs_this_python", lambda name: False)
+    result = runner.run(tmp_path / "which.ipynb", {}, tmp_path / "out", progress_bar=False)
+    assert result.metrics == {"python": sys.executable}
