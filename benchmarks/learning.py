@@ -241,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(max(1, args.seeds)))
 
     from tradelab.utils import atomic_write_json, set_threads
+    from tradelab.utils.tensorboard import skip_tensorflow
 
+    skip_tensorflow()  # this script is an entry point: SB3's TensorBoard writer without all of TensorFlow
     set_threads(1)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_learning_") as tmp:

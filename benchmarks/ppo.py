@@ -21,6 +21,10 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from tradelab.utils.tensorboard import skip_tensorflow  # noqa: E402
+
+skip_tensorflow()  # this script is an entry point: SB3's TensorBoard writer without all of TensorFlow
+
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
 from tradelab.config import CONFIG_DIR  # noqa: E402

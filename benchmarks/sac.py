@@ -110,6 +110,9 @@ def main() -> None:
 
     from tradelab.data.build import build_processed
     from tradelab.utils import resolve_device, set_threads
+    from tradelab.utils.tensorboard import skip_tensorflow
+
+    skip_tensorflow()  # this script is an entry point: SB3's TensorBoard writer without all of TensorFlow
 
     set_threads(1)
     device = resolve_device(args.device)

@@ -12,7 +12,9 @@ or, copied to ``/kaggle/working`` (the seed guide's notebook recipe)::
     trainer = KaggleTrainer(num_episodes=50, eval_frequency=5, checkpoint_frequency=10)
 
 Importing this file makes ``tradelab`` importable when it is attached as a Kaggle dataset
-(``/kaggle/input/*/lib``, ``/kaggle/input/*/*/lib``) or sits beside this file in a clone.
+(``/kaggle/input/*/lib``, ``/kaggle/input/*/*/lib``) or sits beside this file in a clone. It is an
+entry point, so it also makes the process-wide setting the trainer wants: TensorBoard without
+TensorFlow (:func:`tradelab.utils.tensorboard.skip_tensorflow`), before SB3 is imported.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def _make_importable() -> None:
 
 
 _make_importable()
+
+from tradelab.utils.tensorboard import skip_tensorflow  # noqa: E402
+
+skip_tensorflow()
 
 from tradelab.agents.sac import SACAgent, SACConfig  # noqa: E402
 from tradelab.envs.config import TradingEnvConfig  # noqa: E402

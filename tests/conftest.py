@@ -19,6 +19,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from tradelab.data.synthetic import regime_switching_gbm  # noqa: E402
+from tradelab.utils.tensorboard import skip_tensorflow  # noqa: E402
+
+# The test session is an entry point: TensorBoard without TensorFlow, as the CLI and notebooks set it
+# (tests that need TF's summaries get them through Keras' callback, which lifts the marker).
+skip_tensorflow()
 
 
 @pytest.fixture

@@ -51,3 +51,13 @@ def test_ruff_lints_the_notebooks_as_sources():
 def test_no_notebook_generator_is_left_to_overwrite_an_edit():
     package = NOTEBOOK_DIR.parent / "lib" / "tradelab" / "notebooks"
     assert not list(package.glob("build*.py")) and not (package / "authoring.py").exists()
+
+
+@pytest.mark.parametrize("path", list_notebooks(), ids=lambda p: p.stem)
+def test_the_first_code_cell_is_the_kernel_setup_and_nothing_else_chdirs(path):
+    """The notebook bootstrap is the entry point's one place for process-wide settings, before any import of SB3."""
+    import nbformat
+
+    code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert code[0].rstrip().endswith("setup_kernel()") and "from tradelab.notebooks import setup_kernel" in code[0]
+    assert all(word not in src for src in code for word in ("os.chdir", "use_repo_root", "matplotlib.use"))

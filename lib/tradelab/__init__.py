@@ -1,7 +1,9 @@
 """tradelab: a notebook-first research workspace for training trading models.
 
 Public names are imported lazily so ``import tradelab`` (and ``tradelab --help``) stays fast:
-TensorFlow and torch load only when a name that needs them is first used.
+TensorFlow and torch load only when a name that needs them is first used. Importing tradelab
+changes no process-wide state: the entry points (the ``tradelab`` CLI's ``main``, a notebook's
+``setup_kernel()`` cell, the benchmark scripts) make the process-wide settings.
 """
 
 from __future__ import annotations
@@ -10,11 +12,6 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
-
-
-from tradelab.utils.tensorboard import skip_tensorflow as _skip_tensorflow  # noqa: E402
-
-_skip_tensorflow()  # SB3 imports without loading TF (see tradelab.utils.tensorboard)
 
 # public name -> module that defines it
 _LAZY = {

@@ -17,18 +17,20 @@ from typing import Any, Self
 import yaml
 
 from tradelab.errors import ConfigError
+from tradelab.project import missing_note, resource_dir
 
 __all__ = ["ConfigBase", "load_yaml", "from_dict", "to_dict", "parse_value", "parse_sets", "set_dotted", "CONFIG_DIR"]
 
-#: ``configs/`` at the repository root (the defaults shipped with tradelab).
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+#: The YAML defaults: ``configs/`` of the checkout, or the copy packaged with a non-editable install
+#: (see :mod:`tradelab.project`).
+CONFIG_DIR = resource_dir("configs")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping; a missing file or non-mapping content is a :class:`ConfigError`."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path} (the defaults live in {CONFIG_DIR})")
+        raise ConfigError(f"config file not found: {path} (the defaults live in {CONFIG_DIR}{missing_note('configs')})")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:

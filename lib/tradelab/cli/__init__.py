@@ -3,6 +3,7 @@
 Each command module under ``tradelab.cli`` exposes ``HELP`` (one line), optionally
 ``DESCRIPTION``, ``add_arguments(parser)`` and ``main(args) -> int``. Command modules import
 heavy libraries (TensorFlow, torch) inside ``main`` only, so ``--help`` stays instant.
+:func:`main` is the entry point: it alone makes the process-wide settings a command needs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 
 from tradelab import __version__
 from tradelab.errors import TradelabError
+from tradelab.utils.tensorboard import skip_tensorflow
 
 # (command path, module). Groups ("train") are created from the first word.
 COMMANDS: list[tuple[tuple[str, ...], str]] = [
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; process-wide settings are made here, not on import: TensorBoard without
+    TensorFlow, so SB3 loads in a fraction of a second (Keras lifts it when it needs ``tf.summary``)."""
+    skip_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

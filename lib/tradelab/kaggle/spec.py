@@ -19,11 +19,12 @@ from typing import Any
 
 from tradelab.config import ConfigBase, load_yaml
 from tradelab.errors import KaggleError
+from tradelab.project import resource_dir
 
 __all__ = ["KaggleSpec", "load_spec", "resolve_owner", "slugify", "SPEC_DIR", "PLACEHOLDER_OWNER"]
 
-#: ``kaggle/specs/`` at the repository root.
-SPEC_DIR = Path(__file__).resolve().parents[3] / "kaggle" / "specs"
+#: ``kaggle/specs/`` of the checkout, or the copy packaged with a non-editable install.
+SPEC_DIR = resource_dir("kaggle_specs")
 PATH_ROLES = ("code", "data", "working", "storage")
 #: what tradelab needs that Kaggle's Python 3.12 image does not ship, with the dependencies those
 #: need beyond the image (farama-notifications for gymnasium), pinned like requirements.txt and
@@ -145,7 +146,7 @@ class KaggleSpec(ConfigBase):
         if self.notebook:
             path = Path(self.notebook)
             return path if path.is_absolute() or root is None else root / path
-        return (root or SPEC_DIR.parents[1]) / "notebooks" / f"{self.workflow}.ipynb"
+        return (root / "notebooks" if root else resource_dir("notebooks")) / f"{self.workflow}.ipynb"
 
 
 def _never_install(requirement: str) -> bool:

@@ -1,5 +1,6 @@
 """Notebook workspace: papermill runs, the notebook check, the demo pipeline and its report."""
 
+from tradelab.notebooks.kernel_setup import setup_kernel
 from tradelab.notebooks.runner import (
     NotebookRun,
     list_notebooks,
@@ -7,6 +8,5 @@ from tradelab.notebooks.runner import (
     resolve_notebook,
     run,
 )
-from tradelab.notebooks.workdir import use_repo_root
 
-__all__ = ["NotebookRun", "list_notebooks", "notebook_parameters", "resolve_notebook", "run", "use_repo_root"]
+__all__ = ["NotebookRun", "list_notebooks", "notebook_parameters", "resolve_notebook", "run", "setup_kernel"]

@@ -259,12 +259,10 @@ def training_curves(folder: Path) -> Path | None:
     tags = [t for t in TRAINING_TAGS if t in set(scalars["tag"])]
     if not tags:
         return None
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: no backend switch, no global figure registry
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(tags), figsize=(3.2 * len(tags), 2.8), squeeze=False)
+    fig = Figure(figsize=(3.2 * len(tags), 2.8))
+    axes = fig.subplots(1, len(tags), squeeze=False)
     for ax, tag in zip(axes.flat, tags):
         part = scalars[scalars["tag"] == tag].sort_values("step")
         ax.plot(part["step"], part["value"], marker=".")
@@ -273,7 +271,6 @@ def training_curves(folder: Path) -> Path | None:
     fig.tight_layout()
     path = folder / "training_curves.png"
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     return path
 
 

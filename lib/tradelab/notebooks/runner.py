@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,18 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from tradelab.errors import NotebookError
+from tradelab.project import missing_note, resource_dir
 
 __all__ = [
     "NOTEBOOK_DIR",
+    "PROJECT_KERNEL",
     "NotebookRun",
+    "kernel_options",
     "list_notebooks",
     "notebook_parameters",
     "resolve_notebook",
     "run",
 ]
 
-#: ``notebooks/`` at the repository root.
-NOTEBOOK_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+#: The workflow notebooks: ``notebooks/`` of the checkout, or the copy packaged with a non-editable
+#: install (see :mod:`tradelab.project`).
+NOTEBOOK_DIR = resource_dir("notebooks")
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def resolve_notebook(name: str | Path, directory: str | Path | None = None) -> P
     if len(matches) == 1:
         return matches[0]
     names = ", ".join(p.stem for p in known) or "(none)"
-    where = directory or NOTEBOOK_DIR
+    where = directory or f"{NOTEBOOK_DIR}{missing_note('notebooks')}"
     raise NotebookError(f"notebook {name!r} not found in {where}; available: {names}")
 
 
@@ -178,6 +183,61 @@ def _kernel_env() -> Iterator[None]:
                 os.environ[key] = value
 
 
+#: The kernel `make setup` installs (``ipykernel install --sys-prefix --name python3``); the notebooks name it.
+PROJECT_KERNEL = "python3"
+
+
+def _runs_this_python(kernel_name: str) -> bool:
+    """True when kernelspec ``kernel_name`` exists and starts this interpreter (same ``bin/`` folder)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
+    except NoSuchKernel:
+        return False
+    exe = Path(argv[0]) if argv else Path()
+    return exe.is_absolute() and exe.parent == Path(sys.executable).parent
+
+
+def _this_python_kernel() -> type:
+    """A kernel manager class that starts this interpreter's ipykernel, whatever kernelspecs are installed."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class ThisPythonSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+
+    class ThisPythonKernel(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _kernel_spec_manager_default(self) -> KernelSpecManager:
+            return ThisPythonSpecs(data_dir=self.data_dir)
+
+    return ThisPythonKernel
+
+
+def kernel_options(kernel_name: str = PROJECT_KERNEL) -> dict[str, Any]:
+    """papermill keyword arguments for the kernel that runs a notebook.
+
+    A named kernel other than :data:`PROJECT_KERNEL` is used as it is. The project kernel is used when
+    its kernelspec starts this interpreter (the `make setup` venv); otherwise (a non-editable
+    ``pip install``, or a ``python3`` kernelspec of another Python shadowing it) the notebook runs on
+    this interpreter through ipykernel, so it imports the tradelab that called :func:`run`.
+    """
+    if kernel_name != PROJECT_KERNEL or _runs_this_python(kernel_name):
+        return {"kernel_name": kernel_name}
+    try:
+        return {"kernel_name": kernel_name, "kernel_manager_class": _this_python_kernel()}
+    except ImportError as exc:
+        raise NotebookError(
+            f"no Jupyter kernel for {sys.executable}: ipykernel is not importable ({exc}); "
+            "install it (`pip install ipykernel`) or register one (`python -m ipykernel install --sys-prefix "
+            f"--name {PROJECT_KERNEL}`)"
+        ) from exc
+
+
 def _read_metrics(output_dir: Path) -> dict[str, Any]:
     path = output_dir / "metrics.json"
     if not path.is_file():
@@ -196,13 +256,14 @@ def run(
     directory: str | Path | None = None,
     progress_bar: bool = True,
     log_output: bool = False,
-    kernel_name: str = "python3",
+    kernel_name: str = PROJECT_KERNEL,
     cwd: str | Path | None = None,
 ) -> NotebookRun:
     """Execute notebook ``name`` with ``parameters`` into ``output_dir`` (default ``outputs/NAME``).
 
     ``output_dir`` is also injected as the notebook's ``output_dir`` parameter (absolute path),
-    so the notebook's artifacts and its executed copy land in the same folder.
+    so the notebook's artifacts and its executed copy land in the same folder. The kernel is chosen
+    by :func:`kernel_options`.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -222,7 +283,7 @@ def run(
                 str(path),
                 str(executed),
                 parameters=_jsonable(params),
-                kernel_name=kernel_name,
+                **kernel_options(kernel_name),
                 progress_bar=progress_bar,
                 log_output=log_output,
                 cwd=str(cwd) if cwd is not None else None,

@@ -360,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from tradelab.cli import curriculum as cli
+    from tradelab.utils.tensorboard import skip_tensorflow
 
+    skip_tensorflow()  # an entry point: see tradelab.utils.tensorboard
     parser = argparse.ArgumentParser(prog="python -m tradelab.training.curriculum", description=cli.DESCRIPTION)
     cli.add_arguments(parser)
     args = parser.parse_args(argv)

@@ -1,9 +1,11 @@
 """One process, two TensorBoard writers: SB3 (torch) and Keras (TF).
 
 ``tensorboard.compat`` imports all of TensorFlow (~3 s a process) unless its ``notf`` marker
-module exists, in which case it uses its own TF stub, which writes the same event files. tradelab
-sets the marker on import (SB3 runs, notebooks and subprocesses start seconds faster) and lifts it
-when Keras' TensorBoard callback needs the real ``tf.summary`` API.
+module exists, in which case it uses its own TF stub, which writes the same event files. The marker
+is process-wide, so only entry points set it (the CLI's ``main``, a notebook's ``setup_kernel()``,
+the benchmark scripts, the test suite's conftest); a program that imports a trainer directly works
+the same, it just loads TensorFlow once when SB3 is imported. Keras' TensorBoard callback lifts the
+marker when it needs the real ``tf.summary`` API.
 """
 
 from __future__ import annotations
