@@ -40,7 +40,12 @@ def test_sqlite_study_resumed_to_four_trials_without_reading_test(tmp_path, no_t
     cur = load_curriculum(write_curriculum(tmp_path))
     cfg = stage_ppo_config(cur, 1, parse_sets(TINY_SETS))
     space, out = cur.get(1).search, tmp_path / "tune"
-    first = tune(cfg, space, n_trials=2, output_dir=out, study_name="s1", trial_timesteps=128, evals_per_trial=2)
+    optuna.logging.set_verbosity(optuna.logging.DEBUG)  # the caller's level survives the call (no global change)
+    try:
+        first = tune(cfg, space, n_trials=2, output_dir=out, study_name="s1", trial_timesteps=128, evals_per_trial=2)
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.INFO)
     assert first["n_trials"] == 2 and (out / "optuna.db").is_file()
     again = tune(cfg, space, n_trials=2, output_dir=out, study_name="s1", trial_timesteps=128, evals_per_trial=2)
     assert again["n_trials"] == 2  # already 2 finished: a restart tops up, it does not add 2 more

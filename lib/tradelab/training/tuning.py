@@ -222,36 +222,41 @@ def tune(
     if add_trials is not None and (not isinstance(add_trials, int) or add_trials < 1):
         raise ConfigError(f"add_trials must be an integer >= 1, got {add_trials!r}")
     set_threads(cfg.training.threads)
+    # Optuna's per-trial INFO lines are quietened for this call only (its log level is process-wide)
+    previous_verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    budget = trial_timesteps or max(cfg.training.total_timesteps // 10, 1)
-    cfg = cfg.replace(training=cfg.training.replace(total_timesteps=budget, progress_bar=False, tensorboard=False))
-    worker = worker or f"local:{socket.gethostname()}:{os.getpid()}"
-    # the storage first: a wrong URL or password fails before the data are prepared
-    study = open_study(study_name, make_storage(storage, output_dir, heartbeat=heartbeat), seed=cfg.training.seed,
-                       space=space)
-    if prepared is None:
-        d = cfg.data
-        prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
-    reaped = reap_stale_trials(study)
-    todo = add_trials or max(n_trials - _finished(study), 0)
-    stop = [] if add_trials else [optuna.study.MaxTrialsCallback(
-        n_trials, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))]
-    if todo:
-        study.optimize(lambda t: _objective(t, cfg, space, prepared, str(load_from) if load_from else None,
-                                            evals_per_trial, worker, Path(output_dir)),
-                       n_trials=todo, gc_after_trial=True, callbacks=stop)
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not done:
-        raise ConfigError(f"study {study_name!r} has no completed trial yet (all pruned or failed); "
-                          "run more trials or raise the per-trial timesteps")
-    mine = [t.number for t in study.trials if t.user_attrs.get("worker_label") == worker]
-    best = study.best_trial
-    return {"study": study_name, "best_params": dict(best.params), "best_value": float(best.value),
-            "best_trial": best.number, "best_worker": best.user_attrs.get("worker_label"),
-            "best_model": best.user_attrs.get("model_path"),
-            "n_trials": len(study.trials), "n_complete": len(done), "n_finished": _finished(study),
-            "reaped_stale_trials": reaped, "trial_timesteps": budget, "worker": worker, "worker_trials": mine}
+    try:
+        budget = trial_timesteps or max(cfg.training.total_timesteps // 10, 1)
+        cfg = cfg.replace(training=cfg.training.replace(total_timesteps=budget, progress_bar=False, tensorboard=False))
+        worker = worker or f"local:{socket.gethostname()}:{os.getpid()}"
+        # the storage first: a wrong URL or password fails before the data are prepared
+        study = open_study(study_name, make_storage(storage, output_dir, heartbeat=heartbeat), seed=cfg.training.seed,
+                           space=space)
+        if prepared is None:
+            d = cfg.data
+            prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
+        reaped = reap_stale_trials(study)
+        todo = add_trials or max(n_trials - _finished(study), 0)
+        stop = [] if add_trials else [optuna.study.MaxTrialsCallback(
+            n_trials, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))]
+        if todo:
+            study.optimize(lambda t: _objective(t, cfg, space, prepared, str(load_from) if load_from else None,
+                                                evals_per_trial, worker, Path(output_dir)),
+                           n_trials=todo, gc_after_trial=True, callbacks=stop)
+        done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not done:
+            raise ConfigError(f"study {study_name!r} has no completed trial yet (all pruned or failed); "
+                              "run more trials or raise the per-trial timesteps")
+        mine = [t.number for t in study.trials if t.user_attrs.get("worker_label") == worker]
+        best = study.best_trial
+        return {"study": study_name, "best_params": dict(best.params), "best_value": float(best.value),
+                "best_trial": best.number, "best_worker": best.user_attrs.get("worker_label"),
+                "best_model": best.user_attrs.get("model_path"),
+                "n_trials": len(study.trials), "n_complete": len(done), "n_finished": _finished(study),
+                "reaped_stale_trials": reaped, "trial_timesteps": budget, "worker": worker, "worker_trials": mine}
 
+    finally:
+        optuna.logging.set_verbosity(previous_verbosity)
 
 def tune_stage(config: str | Path, stage: int, *, study: str | None = None, storage: str | None = None,
                output_dir: str | Path | None = None, sets: list[str] | None = None, smoke: bool = False,
