@@ -159,7 +159,8 @@ const cells = w.content.widgets.map(c => {
   return {type: m.type, source: m.sharedModel.getSource(), count: m.type === 'code' ? m.executionCount : null,
           running: m.type === 'code' && m.executionState === 'running', outputs: outs};
 });
-return {path: w.context.path, dirty: w.context.model.dirty, kernel: kernel ? kernel.status : null, cells: cells};
+return {path: w.context.path, dirty: w.context.model.dirty, kernel: kernel ? kernel.status : null,
+        kernel_name: w.sessionContext.kernelDisplayName, cells: cells};
 """
 
 
@@ -306,7 +307,8 @@ def test_notebooks_run_from_jupyterlab_in_chromium(browser, lab, tmp_path):
     timings = {}
     try:
         for name, path in zip(names, files):
-            _open(browser, lab, name)
+            opened = _open(browser, lab, name)
+            assert opened["kernel_name"] == "Python 3 (tradelab)", f"{name}: Lab picked {opened['kernel_name']!r}"
             _set_autosave(browser, True)
             time.sleep(5)  # > 2 autosave intervals: the kernel's language_info reached the model and was saved
             assert _digest(path) == hashlib.sha256(before[path]).hexdigest(), (
