@@ -46,8 +46,9 @@ bench: setup
 	$(PY) benchmarks/ppo.py
 	$(PY) benchmarks/learning.py $(LEARNING_BENCH_ARGS)
 
+# Lab without the MPLBACKEND=Agg exported above (its kernels would show no inline plots).
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks
+	$(PY) -m tradelab.notebooks.lab notebooks
 
 clean:
 	rm -rf $(VENV) outputs/* data/processed/*

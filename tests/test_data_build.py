@@ -96,3 +96,12 @@ def test_cli_build_yahoo_csv_and_check(tmp_path):
     bad.write_text("Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1,10\n2020-01-01,1,2,0.5,1,10\n")
     res = _cli("check", str(bad))
     assert res.returncode == 2 and "bad.csv: timestamps out of order" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_embedded_data_does_not_import_backtesting():
+    """Issue 16 item 6: importing `backtesting` in Jupyter turns on Bokeh's notebook output ("Loading BokehJS")."""
+    code = ("import sys; from tradelab.data.sources import load_asset; n = len(load_asset('GOOG')) + "
+            "len(load_asset('EURUSD')); print(n, 'backtesting' in sys.modules, 'bokeh' in sys.modules)")
+    env = {**os.environ, "JPY_PARENT_PID": "1"}  # what backtesting checks to detect a notebook
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["7148", "False", "False"] and "Bokeh" not in out.stderr

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tradelab.cli import main as cli_main
-from tradelab.errors import CheckpointError
+from tradelab.errors import CheckpointError, DataError
 from tradelab.inference import load_checkpoint, run_inference
 
 pytestmark = pytest.mark.slow
@@ -66,6 +66,32 @@ def test_new_csv_the_agent_never_saw(trained, tmp_path):
     assert (tmp_path / "out" / "actions.csv").is_file()
 
 
+def test_another_market_is_a_choice_never_a_fallback(trained, tmp_path):
+    """Issue 16 item 4: no silent switch to the h5's first asset; another asset or bar frequency needs the flag."""
+    from tradelab.data.build import build_processed
+    from tradelab.data.synthetic import regime_switching_gbm
+
+    raw = tmp_path / "OTHER.parquet"
+    regime_switching_gbm(n_bars=1300, seed=12).to_parquet(raw)
+    h5 = build_processed(csv=[(str(raw), "OTHER")], out_dir=tmp_path / "p")["h5"]
+    with pytest.raises(DataError, match=r"does not hold GOOG, the asset the agent was trained on.*allow_other_market"):
+        run_inference(trained["ckpt"], tmp_path / "o1", h5_path=h5)
+    with pytest.raises(DataError, match=r"would trade asset OTHER \(trained on GOOG\).*allow_other_market = True"):
+        run_inference(trained["ckpt"], tmp_path / "o2", h5_path=h5, asset="OTHER")
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+    hourly = tmp_path / "HOURLY.csv"
+    bars = regime_switching_gbm(n_bars=700, seed=13)
+    bars.index = pd.date_range("2020-01-06", periods=len(bars), freq="h", tz="UTC", name="timestamp")
+    bars.to_csv(hourly)
+    with pytest.raises(DataError, match=r"hourly bars \(trained on daily\)"):
+        run_inference(trained["ckpt"], tmp_path / "o3", csv_path=hourly)
+    metrics = run_inference(trained["ckpt"], tmp_path / "o4", h5_path=h5, asset="OTHER", allow_other_market=True,
+                            max_bars=60)
+    info = metrics["inference"]
+    assert info["asset"] == "OTHER" and info["trained_on"] == "GOOG" and info["allow_other_market"] is True
+    assert load_checkpoint(trained["ckpt"])["frequency"] == "daily"
+
+
 def test_feature_mismatch_is_one_clear_error(trained, tmp_path):
     ckpt = torch.load(trained["ckpt"], weights_only=True)
     ckpt["feature_names"] = ["feature_from_another_version", *ckpt["feature_names"][1:]]
@@ -76,7 +102,7 @@ def test_feature_mismatch_is_one_clear_error(trained, tmp_path):
 
 
 def test_missing_corrupted_and_foreign_files(tmp_path):
-    with pytest.raises(CheckpointError, match="checkpoint not found"):
+    with pytest.raises(CheckpointError, match=r"checkpoint not found.*02_sac.ipynb.*tradelab train sac"):
         load_checkpoint(tmp_path / "nope.pt")
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")

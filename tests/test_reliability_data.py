@@ -47,12 +47,23 @@ def test_interrupted_build_is_detected_not_mixed_silently(files, tmp_path):
     assert read_processed_h5(a).metadata["label_horizon"] == 5
 
 
-def test_subset_build_drops_other_assets_and_stale_temps(files, tmp_path, capsys):
+def test_subset_build_is_refused_unless_replace(files, tmp_path):
+    out = tmp_path / "p"
+    build_processed(csv=files, out_dir=out)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    with pytest.raises(DataError, match=r"holds \['BBB'\].*would drop.*Nothing was written.*--replace"):
+        build_processed(csv=files[:1], out_dir=out)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert read_processed_h5(out).assets == ["AAA", "BBB"]
+    build_processed(csv=files, out_dir=out)  # the same assets again: nothing dropped, no refusal
+
+
+def test_subset_build_with_replace_drops_other_assets_and_stale_temps(files, tmp_path, capsys):
     out = tmp_path / "p"
     build_processed(csv=files, out_dir=out)
     stale = out / ".processed_data.h5.k1ll3d00.tmp"
     stale.write_bytes(b"\0" * 1000)
-    build_processed(csv=files[:1], out_dir=out)
+    build_processed(csv=files[:1], out_dir=out, replace=True)
     printed = capsys.readouterr().out
     assert not stale.exists() and "removed 1 temp file(s)" in printed
     assert not (out / "bbb_final.parquet").exists() and "bbb_final.parquet: its asset is not in this build" in printed

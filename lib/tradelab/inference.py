@@ -19,7 +19,8 @@ import pandas as pd
 
 from tradelab.errors import CheckpointError, DataError
 
-__all__ = ["InferenceData", "load_checkpoint", "load_agent", "inference_data", "run_inference"]
+__all__ = ["InferenceData", "load_checkpoint", "load_agent", "inference_data", "run_inference", "check_market",
+           "missing_checkpoint_message"]
 
 REQUIRED_KEYS = ("feature_names", "scaler", "env_config", "sac_config", "state_dicts")
 
@@ -44,7 +45,19 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a SAC ``.pt`` with weights-only loading and check it carries the inference spec."""
     from tradelab.agents.checkpoint import read_checkpoint
 
+    if not Path(path).is_file():
+        raise CheckpointError(missing_checkpoint_message(path))
     return read_checkpoint(path, "cpu", required=REQUIRED_KEYS)
+
+
+def missing_checkpoint_message(path: str | Path) -> str:
+    """What to run to get a checkpoint at ``path`` (and any SAC checkpoints already under ``outputs/``)."""
+    found = sorted(Path("outputs").glob("**/agent_*_best.pt"))[:3] if Path("outputs").is_dir() else []
+    seen = f" Found under outputs/: {', '.join(map(str, found))}." if found else ""
+    return (f"checkpoint not found: {path}. A SAC checkpoint is written by notebooks/02_sac.ipynb "
+            "(output_dir/agent_1_best.pt; smoke = True takes seconds) or `tradelab train sac --output-dir DIR` "
+            "(DIR/agent_1_best.pt), or pulled from Kaggle by `tradelab kaggle run 02_sac` "
+            f"(outputs/kaggle/<slug>/v<N>/agent_1_best.pt). Point checkpoint (CLI: --checkpoint) at one.{seen}")
 
 
 def load_agent(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
@@ -84,8 +97,13 @@ def inference_data(
     split: str = "test",
     asset: str | None = None,
     csv_path: str | Path | None = None,
+    allow_other_market: bool = False,
 ) -> InferenceData:
-    """Bars plus the agent's observation features from a user CSV (when given) or an h5 split."""
+    """Bars plus the agent's observation features from a user CSV (when given) or an h5 split.
+
+    The h5 asset defaults to the one the agent was trained on. Another asset, or bars of another frequency
+    (hourly vs daily), is refused unless ``allow_other_market``: a choice, never a fallback.
+    """
     if csv_path is not None:
         from tradelab.data import load_file
         from tradelab.features import compute_features
@@ -95,6 +113,9 @@ def inference_data(
         if len(unscaled) < 2:
             raise DataError(f"{csv_path}: only {len(unscaled)} rows left after the feature warm-up; supply more bars")
         ohlcv, source = ohlcv.loc[unscaled.index], f"csv:{csv_path}"
+        from tradelab.data.calendar import infer_frequency
+
+        check_market(ckpt, None, infer_frequency(ohlcv.index), allow_other_market, str(csv_path))
         features = _observation_features(agent, ckpt, ohlcv, unscaled, source)
         return InferenceData(ohlcv, features, source, asset or Path(csv_path).stem)
     if h5_path is None:
@@ -102,17 +123,26 @@ def inference_data(
     from tradelab.data.store import read_processed_h5
 
     store = read_processed_h5(h5_path)
-    if asset is None:  # the asset it was trained on when stored here, else the file's first
-        trained_on = store.resolve_asset(ckpt.get("asset"))
+    trained_on = ckpt.get("asset")
+    if asset is None:  # the asset it was trained on; another one only by choice (never a fallback)
         if trained_on is None:
-            print(f"note: {h5_path} does not hold {ckpt.get('asset')!r}, the checkpoint's asset; "
-                  f"running on {store.assets[0]!r} (pass --asset to choose)")
-        asset = trained_on or store.assets[0]
+            raise DataError(f"{checkpoint_name(ckpt)} does not record the asset it was trained on. Fix: choose one "
+                            f"of {store.assets} (asset = NAME; CLI: --asset NAME)")
+        if store.resolve_asset(trained_on) is None:
+            raise DataError(
+                f"{h5_path} does not hold {trained_on}, the asset the agent was trained on (it holds {store.assets}). "
+                f"Fix: build it there (00_data: assets including {trained_on!r}; CLI: tradelab data build --assets "
+                f"{trained_on} ...), point h5_path (--h5-path) at a file that holds it, or trade another asset on "
+                "purpose: asset = NAME and allow_other_market = True (CLI: --asset NAME --allow-other-market)")
+        asset = trained_on
     asset = store.resolve_asset(asset) or asset
     if asset not in store.assets:
-        raise DataError(f"{h5_path}: asset {asset!r} not stored; available: {store.assets} (pass --asset)")
+        raise DataError(f"{h5_path}: asset {asset!r} not stored; available: {store.assets} (asset = NAME; CLI: --asset)")
     if split not in ("train", "val", "test"):
         raise DataError(f"split must be train, val or test, got {split!r}")
+    frequency = (store.metadata.get("frequency") or {}).get(asset) if isinstance(store.metadata.get("frequency"), dict) \
+        else store.metadata.get("frequency")
+    check_market(ckpt, asset, frequency, allow_other_market, f"{h5_path} ({split}/{asset})")
     ohlcv, source = store.frame(split, asset), f"h5:{h5_path}:{split}/{asset}"
     features = _observation_features(agent, ckpt, ohlcv, store.features(split, asset), source)
     history = None
@@ -120,6 +150,34 @@ def inference_data(
         history = _observation_features(agent, ckpt, store.frame(f"history_{split}", asset),
                                         store.features(f"history_{split}", asset), source)
     return InferenceData(ohlcv, features, source, asset, history)
+
+
+def checkpoint_name(ckpt: dict[str, Any]) -> str:
+    """``the agent-1 checkpoint (SAC)`` for messages."""
+    return f"the agent-{ckpt.get('agent_id', '?')} checkpoint ({ckpt.get('agent_variant', 'SAC')})"
+
+
+def check_market(ckpt: dict[str, Any], asset: str | None, frequency: str | None, allow: bool, where: str) -> None:
+    """Refuse bars of an asset or bar frequency the agent was not trained on, unless ``allow`` (then say so).
+
+    ``asset`` None (a user CSV) compares the frequency only; a checkpoint without a recorded frequency
+    (written before it was recorded) is compared by asset.
+    """
+    trained_asset, trained_freq = ckpt.get("asset"), ckpt.get("frequency")
+    diffs = []
+    if asset is not None and trained_asset is not None and str(asset).upper() != str(trained_asset).upper():
+        diffs.append(f"asset {asset} (trained on {trained_asset})")
+    if frequency and trained_freq and frequency != trained_freq:
+        diffs.append(f"{frequency} bars (trained on {trained_freq})")
+    if not diffs:
+        return
+    if allow:
+        print(f"note: allow_other_market: trading {' and '.join(diffs)} from {where}")
+        return
+    raise DataError(
+        f"{where}: {checkpoint_name(ckpt)} would trade {' and '.join(diffs)}. An agent is judged on the market it "
+        "learned; choose one of these: data of that market (asset/h5_path/csv_path; CLI: --asset/--h5-path/--csv), "
+        "or trade this one on purpose with allow_other_market = True (CLI: --allow-other-market)")
 
 
 def _tail(data: InferenceData, n: int) -> InferenceData:
@@ -161,10 +219,12 @@ def run_inference(
     cost_multipliers: tuple[float, ...] = (0.0, 1.0, 2.0),
     seed: int = 0,
     max_bars: int | None = None,
+    allow_other_market: bool = False,
 ) -> dict[str, Any]:
     """Backtest the checkpoint on the chosen data vs baselines; returns the metrics written.
 
-    ``max_bars`` keeps only the last bars (quick checks); None trades every bar.
+    ``max_bars`` keeps only the last bars (quick checks); None trades every bar. ``allow_other_market``:
+    see :func:`inference_data`.
     """
     from tradelab.envs.config import TradingEnvConfig
     from tradelab.evaluation.backtest import backtest
@@ -179,7 +239,7 @@ def run_inference(
     set_threads()
     seed_everything(seed)
     agent, ckpt = load_agent(checkpoint)
-    data = inference_data(agent, ckpt, h5_path, split, asset, csv_path)
+    data = inference_data(agent, ckpt, h5_path, split, asset, csv_path, allow_other_market)
     if max_bars is not None and len(data.ohlcv) > max_bars:
         data = _tail(data, max_bars)
     env_config = TradingEnvConfig.from_dict(ckpt["env_config"])
@@ -199,6 +259,8 @@ def run_inference(
         agent_variant=ckpt.get("agent_variant"),
         source=data.source,
         asset=data.asset,
+        trained_on=ckpt.get("asset"),
+        allow_other_market=bool(allow_other_market),
         n_bars=len(data.ohlcv),
         start=data.ohlcv.index[0].isoformat(),
         end=data.ohlcv.index[-1].isoformat(),

@@ -45,6 +45,7 @@ def checkpoint_dict(agent: SACAgent, extra: dict[str, Any]) -> dict[str, Any]:
         "feature_names": list(agent.spec.get("feature_names") or []),
         "scaler": agent.spec.get("scaler"),
         "asset": agent.spec.get("asset"),
+        "frequency": agent.spec.get("frequency"),
         "hmm": agent.spec.get("hmm"),
         "state_dicts": {
             "actor": _cpu(model.actor.state_dict()),
@@ -131,7 +132,7 @@ def apply_checkpoint(agent: SACAgent, ckpt: dict[str, Any], path: str | Path) ->
     model._n_updates = int(counters.get("n_updates", 0))
     model._episode_num = int(counters.get("episode_num", 0))
     agent.episodes_done = int(counters.get("episodes_done", 0))
-    for key in ("feature_names", "scaler", "env_config", "asset", "hmm"):
+    for key in ("feature_names", "scaler", "env_config", "asset", "frequency", "hmm"):
         agent.spec[key] = ckpt.get(key)
     agent.extra = dict(ckpt.get("extra") or {})
 

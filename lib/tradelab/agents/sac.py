@@ -15,7 +15,8 @@ scaled features by :mod:`tradelab.agents.sac_data`).
 * ``log_ent_coef`` (1-element tensor, the learned log-alpha) or ``ent_coef`` (float, fixed alpha);
 * ``counters``: ``num_timesteps``, ``n_updates``, ``episode_num``, ``episodes_done``;
 * inference spec: ``feature_names`` (list), ``scaler`` (``FeatureScaler.to_dict()``, fitted on train),
-  ``env_config`` (``TradingEnvConfig.to_dict()``), ``asset`` (str), ``hmm`` (agent 3:
+  ``env_config`` (``TradingEnvConfig.to_dict()``), ``asset`` (str), ``frequency`` (bar frequency, e.g.
+  "hourly"; None in checkpoints written before it was recorded), ``hmm`` (agent 3:
   ``RegimeHMM.to_dict()``, else None) — with these alone inference rebuilds the observation:
   ``agent.prepare_features(ohlcv, unscaled_features)`` then ``TradingEnvironment(ohlcv, that, env_config)``;
 * ``extra``: trainer state (best val Sharpe, metrics), JSON-able.
@@ -140,7 +141,8 @@ class SACAgent:
             raise ConfigError(f"agent_id = {agent_id!r} must be one of {sorted(AGENT_VARIANTS)}")
         self.config = config or SACConfig()
         self.agent_id = int(agent_id)
-        self.spec: dict[str, Any] = {"feature_names": [], "scaler": None, "env_config": {}, "asset": None, "hmm": None}
+        self.spec: dict[str, Any] = {"feature_names": [], "scaler": None, "env_config": {}, "asset": None,
+                                     "frequency": None, "hmm": None}
         self.extra: dict[str, Any] = {}
         self.episodes_done = 0
         self.model: Any = None

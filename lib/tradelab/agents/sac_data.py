@@ -107,7 +107,14 @@ def build_spec(
         "hmm": hmm,
         "env_config": env_config,
         "asset": data.asset,
+        "frequency": _frequency(data),
     }
+
+
+def _frequency(data: SplitData) -> str | None:
+    """The asset's bar frequency from the h5 metadata (a per-asset dict since format 1), e.g. "hourly"."""
+    freq = data.metadata.get("frequency")
+    return freq.get(data.asset) if isinstance(freq, dict) else freq
 
 
 def prepare_features(ohlcv: pd.DataFrame, features: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:

@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="split by dates instead of fractions")
     build.add_argument("--horizon", type=int, default=5, help="label horizon in bars")
     build.add_argument("--seed", type=int, default=0, help="seed (recorded; the build is deterministic)")
+    build.add_argument("--replace", action="store_true",
+                       help="drop assets an earlier build left in --out that are not in this one (without it such "
+                       "a build is refused: runs trained on them read that folder)")
     build.set_defaults(_data_main=_build)
     check = sub.add_parser("check", help="validate an OHLCV CSV/parquet file", formatter_class=fmt,
                            description="Load PATH with the same checks every loader applies; exit 2 with the "
@@ -57,7 +60,7 @@ def _build(args: argparse.Namespace) -> int:
         raise ConfigError(f"got {len(args.csv)} --csv and {len(args.asset)} --asset; give one --asset NAME per --csv PATH")
     summary = build_processed(assets=args.assets, csv=list(zip(args.csv, args.asset)), out_dir=args.out,
                               fractions=tuple(args.fractions), horizon=args.horizon, seed=args.seed, dates=args.dates,
-                              progress=True)
+                              progress=True, replace=args.replace)
     print(f"wrote {summary['h5']} ({summary['n_features']} features, purge gap {summary['purge_gap']} bars)")
     for asset, rows in summary["rows"].items():
         print(f"  {asset:8s} train {rows['train']:6d}  val {rows['val']:6d}  test {rows['test']:6d}  -> "

@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", type=Path, required=True, help="where results are written")
     parser.add_argument("--seed", type=int, default=0, help="seed (the backtest is deterministic)")
     parser.add_argument("--max-bars", type=int, help="trade only the last N bars (quick check)")
+    parser.add_argument("--allow-other-market", action="store_true",
+                        help="trade an asset or bar frequency the agent was not trained on (refused without it)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -33,6 +35,7 @@ def main(args: argparse.Namespace) -> int:
     metrics = run_inference(
         args.checkpoint, args.output_dir, h5_path=None if args.csv else args.h5_path, split=args.split,
         asset=args.asset, csv_path=args.csv, seed=args.seed, max_bars=args.max_bars,
+        allow_other_market=args.allow_other_market,
     )
     info = metrics["inference"]
     print(f"{info['source']}: {info['n_bars']} bars {info['start']} → {info['end']}")

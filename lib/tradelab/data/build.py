@@ -18,12 +18,12 @@ from tradelab.data.calendar import infer_frequency
 from tradelab.data.sources import EMBEDDED_ASSETS, asset_source, load_asset, load_file
 from tradelab.data.split import MIN_SPLIT_ROWS, SPLITS, SplitResult, default_purge_gap, temporal_split
 from tradelab.data.validate import OHLCV_COLUMNS, require_rows
-from tradelab.errors import ConfigError
+from tradelab.errors import ConfigError, DataError
 from tradelab.features.labels import LabelSpec, fit_label_spec, make_labels
 from tradelab.features.scaling import FeatureScaler
 from tradelab.features.technical import FEATURE_GROUPS, WARMUP_BARS, compute_features, feature_names
 
-__all__ = ["build_processed", "resolve_inputs", "SPEC_NAME"]
+__all__ = ["build_processed", "resolve_inputs", "stored_assets", "SPEC_NAME"]
 
 SPEC_NAME = store.SPEC_NAME
 
@@ -107,6 +107,7 @@ def build_processed(
     dates: Sequence[str] | None = None,
     purge_gap: int | None = None,
     progress: bool = False,
+    replace: bool = False,
 ) -> dict[str, Any]:
     """Build the h5 store, one ``{asset}_final.parquet`` per asset and ``feature_spec.json``.
 
@@ -115,8 +116,10 @@ def build_processed(
 
     One build at a time per folder (a lock; a second gets a clear error). Every file carries the
     build's ``build_id`` and readers refuse a folder that mixes builds; ``feature_spec.json`` is
-    removed first and written last. Parquets of assets not in this build and temp files left by a
-    killed build are removed.
+    removed first and written last. Temp files left by a killed build are removed.
+
+    A folder that already holds assets not in this build (other runs read them) is refused with a
+    :class:`DataError` naming them, unless ``replace`` (then their files are removed, said so).
     """
     from tqdm.auto import tqdm
 
@@ -124,10 +127,44 @@ def build_processed(
 
     out_dir = Path(out_dir)
     inputs = resolve_inputs(assets, csv)
+    names = [n for n, _ in inputs]
+    _refuse_dropping(out_dir, names, replace)  # before minutes of feature work
     built = {name: _process(name, *_load(name, path), fractions, horizon, dates, purge_gap)
              for name, path in tqdm(inputs, desc="assets", unit="asset", disable=not progress)}
     with run_lock(out_dir, "data build"):
+        _refuse_dropping(out_dir, names, replace)  # again under the lock: another build may have finished
         return _write_locked(built, inputs, out_dir, fractions, horizon, seed, dates)
+
+
+def stored_assets(out_dir: str | Path) -> list[str]:
+    """Assets a folder's stores hold now: the h5's (``metadata.assets``) and every ``{asset}_final.parquet``."""
+    import h5py
+
+    out_dir = Path(out_dir)
+    found: list[str] = []
+    h5 = out_dir / store.H5_NAME
+    if h5.is_file():
+        try:
+            with h5py.File(h5, "r") as fh:
+                raw = fh["metadata"].attrs.get("assets", [])
+                found += [v.decode() if isinstance(v, bytes) else str(v) for v in list(raw)]
+        except (OSError, KeyError, ValueError):
+            pass  # an unreadable or foreign h5: nothing of a build to keep
+    found += [p.name[: -len("_final.parquet")].upper() for p in sorted(out_dir.glob("*_final.parquet"))]
+    return list(dict.fromkeys(n.upper() for n in found))
+
+
+def _refuse_dropping(out_dir: Path, names: list[str], replace: bool) -> None:
+    dropped = [n for n in stored_assets(out_dir) if n not in {m.upper() for m in names}]
+    if not dropped or replace:
+        return
+    keep = " ".join(dict.fromkeys([*names, *dropped]))
+    raise DataError(
+        f"{out_dir} holds {dropped} from an earlier build, which this build of {names} would drop (processed_data.h5 "
+        f"is rewritten with only the assets built; runs and notebooks trained on them read this folder). Nothing was "
+        f"written. Fix: build them too (00_data: assets = {keep.split()}; CLI: --assets {keep}), write to another "
+        "folder (00_data: out_dir; CLI: --out), or drop them on purpose (00_data: replace = True; CLI: --replace)"
+    )
 
 
 def _write_locked(built: dict, inputs: list, out_dir: Path, fractions: Sequence[float], horizon: int, seed: int,
@@ -160,7 +197,7 @@ def _write_locked(built: dict, inputs: list, out_dir: Path, fractions: Sequence[
     for old in out_dir.glob("*_final.parquet"):
         if old.name not in {store.final_parquet_path(out_dir, n).name for n in built}:
             old.unlink()
-            print(f"note: removed {old.name}: its asset is not in this build (it would not match the new h5)")
+            print(f"note: removed {old.name}: its asset is not in this build (replace=True; it would not match the new h5)")
     per_asset = _per_asset(built)
     h5_path = store.write_processed_h5(out_dir / store.H5_NAME, h5_splits, _h5_metadata(common, per_asset))
     parquets = {}

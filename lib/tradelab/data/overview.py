@@ -47,7 +47,8 @@ def plot_features(data: ProcessedData, asset: str, names: list[str], split: str 
     import matplotlib.pyplot as plt
 
     feats = data.features(split, asset)[names]
-    fig, axes = plt.subplots(len(names), 1, figsize=(11, 1.8 * len(names)), sharex=True)
+    # constrained layout keeps the title right above the first panel (a fixed top margin left a gap)
+    fig, axes = plt.subplots(len(names), 1, figsize=(11, 1.5 * len(names)), sharex=True, layout="constrained")
     for ax, name in zip(list(getattr(axes, "flat", [axes])), names):
         ax.plot(feats.index, feats[name].to_numpy(), lw=0.7)
         ax.set_ylabel(name, rotation=0, ha="right", fontsize=8)

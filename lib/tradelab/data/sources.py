@@ -29,10 +29,22 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def _backtesting(name: str) -> Callable[[], pd.DataFrame]:
-    def load() -> pd.DataFrame:
-        import backtesting.test as bt
+    """The CSV that ``backtesting.test`` ships, read without importing ``backtesting``.
 
-        return getattr(bt, name).copy()
+    Importing it turns on Bokeh's notebook output in Jupyter ("Loading BokehJS ...") as a side effect.
+    """
+
+    def load() -> pd.DataFrame:
+        import importlib.util
+
+        spec = importlib.util.find_spec("backtesting")  # locates the package without importing it
+        if spec is None or spec.origin is None:
+            raise DataError(f"embedded asset {name} needs the `backtesting` package. Fix: pip install -r requirements.txt")
+        path = Path(spec.origin).parent / "test" / f"{name}.csv"
+        if not path.is_file():
+            raise DataError(f"{path} not found: the installed `backtesting` does not ship {name}. "
+                            "Fix: install the version pinned in requirements.txt")
+        return pd.read_csv(path, index_col=0, parse_dates=True)
 
     return load
 

@@ -24,7 +24,7 @@ def training_figures(stats: dict[str, Any]) -> dict[str, Any]:
     ep = stats["episodes"]
     x = np.asarray(ep["episode"], dtype=float)
     figs: dict[str, Any] = {}
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     rewards = np.asarray(ep["reward"], dtype=float)
     ax.plot(x, rewards, alpha=0.5, label="episode reward")
     smooth = _rolling(rewards)
@@ -34,19 +34,30 @@ def training_figures(stats: dict[str, Any]) -> dict[str, Any]:
         ax2 = ax.twinx()
         ax2.plot(ev["episode"], ev["sharpe_ratio"], "o--", color="tab:green", label="val Sharpe")
         ax2.set_ylabel("val Sharpe")
-        ax2.legend(loc="lower right")
-    ax.set(xlabel="episode", ylabel="reward", title="Episode rewards (train) and validation Sharpe")
-    ax.legend(loc="upper left")
+    ax.set(xlabel="episode", ylabel="reward")
+    _legend_below(fig, "Episode rewards (train) and validation Sharpe")
     figs["rewards"] = fig
     for key, title in (("actor_loss", "Actor loss"), ("alpha", "Entropy coefficient alpha")):
-        fig, ax = plt.subplots(figsize=(8, 3.5))
+        fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
         ax.plot(x, np.asarray(ep[key], dtype=float), marker=".", label=key.replace("_", " "))
+        ax.set(xlabel="episode", ylabel=key)
         if key == "actor_loss" and np.isfinite(np.asarray(ep.get("aux_loss", []), dtype=float)).any():
             ax.plot(x, np.asarray(ep["aux_loss"], dtype=float), marker=".", label="auxiliary loss (agent 2)")
-            ax.legend()
-        ax.set(xlabel="episode", ylabel=key, title=f"{title} (mean per episode)")
+            _legend_below(fig, f"{title} (mean per episode)")
+        else:
+            ax.set_title(f"{title} (mean per episode)")
         figs[key] = fig
     return figs
+
+
+def _legend_below(fig: Any, title: str) -> None:
+    """Title, and one legend for every axis (twin axes too) in a row under the plot: it never covers a curve."""
+    handles, labels = [], []
+    for ax in fig.axes:
+        h, lab = ax.get_legend_handles_labels()
+        handles, labels = handles + h, labels + lab
+    fig.axes[0].set_title(title)
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
 
 
 def plot_training(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
@@ -60,8 +71,7 @@ def plot_training(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
     paths = []
     for key, fig in training_figures(stats).items():
         buf = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=100)
+        fig.savefig(buf, format="png", dpi=100)  # laid out by its constrained layout
         plt.close(fig)
         paths.append(atomic_write_bytes(Path(out_dir) / f"training_{key}.png", buf.getvalue()))
     return paths

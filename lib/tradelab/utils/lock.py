@@ -121,5 +121,6 @@ def check_identity(expected: dict[str, Any], found: dict[str, Any] | None, where
     if diff:
         raise CheckpointError(
             f"{where} belongs to a different run: " + "; ".join(diff[:8])
-            + ". Resume with the same settings, pass --fresh to start over in that folder (its checkpoints are "
-            "removed), or use another --output-dir")
+            + ". Resume with the same settings, start over in that folder (its checkpoints are removed: "
+            "--fresh; notebooks: fresh = True in 02_sac, overrides {'training.fresh': True} in 03_ppo), or use "
+            "another --output-dir (notebooks: output_dir)")
