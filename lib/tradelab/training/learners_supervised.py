@@ -31,7 +31,7 @@ def _build(market: str, seed: int, workdir: Path) -> tuple[str, Path]:
     from tradelab.data.build import build_processed
 
     asset = resolve_market(market, seed)
-    data_dir = workdir / "data"
+    data_dir = workdir / "data" / asset.lower()  # one folder per market: a build never drops another's data
     build_processed(assets=[asset.upper()], out_dir=data_dir, seed=seed)
     return asset.lower(), data_dir
 
