@@ -207,6 +207,7 @@ def policy_kwargs(p: PPOParams) -> dict[str, Any]:
                 "net_arch": {"pi": [], "vf": []}, "activation_fn": act}
     return {"net_arch": {"pi": list(p.net_arch_pi), "vf": list(p.net_arch_vf)}, "activation_fn": act}
 
+
 #: ``ppo`` fields that describe the policy network (:func:`policy_kwargs`), not SB3 ``PPO`` arguments.
 NETWORK_FIELDS = ("architecture", "net_arch", "net_arch_pi", "net_arch_vf", "activation")
 #: The SB3 ``PPO`` hyperparameters of the ``ppo`` section: every other field, in declaration order.
