@@ -1,4 +1,8 @@
-"""Reading and writing SAC ``.pt`` checkpoints and replay buffers (format: :mod:`tradelab.agents.sac`)."""
+"""Reading and writing SAC ``.pt`` checkpoints and replay buffers (format: :mod:`tradelab.agents.sac`).
+
+The layer below :mod:`tradelab.agents.sac`: it owns :data:`FORMAT_VERSION` and takes the agent as an
+argument, so it never imports ``sac`` (which imports it).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,13 @@ from tradelab.errors import CheckpointError
 
 if TYPE_CHECKING:
     from tradelab.agents.sac import SACAgent
+
+__all__ = ["FORMAT_VERSION", "checkpoint_dict", "read_checkpoint", "apply_checkpoint", "save_replay_buffer",
+           "load_replay_buffer"]
+
+#: Version of the ``.pt`` checkpoint format described in :mod:`tradelab.agents.sac`; a file with a higher
+#: one is refused.
+FORMAT_VERSION = 1
 
 _LOAD_ERRORS = (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, AttributeError, OSError, IndexError,
                 KeyError)
@@ -31,7 +42,6 @@ def _cpu(state: dict[str, Any]) -> dict[str, Any]:
 def checkpoint_dict(agent: SACAgent, extra: dict[str, Any]) -> dict[str, Any]:
     """The weights-only dict :meth:`SACAgent.save` writes."""
     from tradelab import __version__
-    from tradelab.agents.sac import FORMAT_VERSION
 
     model = agent._require_model()
     alpha_opt = model.ent_coef_optimizer
@@ -77,8 +87,6 @@ def read_checkpoint(
     ``required``: top-level fields the caller needs (inference asks for the feature/scaler spec too).
     """
     import torch
-
-    from tradelab.agents.sac import FORMAT_VERSION
 
     path = Path(path)
     if not path.is_file():

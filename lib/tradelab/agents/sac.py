@@ -32,13 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from tradelab.agents import checkpoint
+from tradelab.agents.checkpoint import FORMAT_VERSION
 from tradelab.config import ConfigBase
 from tradelab.errors import CheckpointError, ConfigError, DataError
 from tradelab.utils import resolve_device
 
 __all__ = ["SACConfig", "SACAgent", "FORMAT_VERSION", "AGENT_VARIANTS", "UNSCALED_LIMIT", "GYMNASIUM_LOOP"]
 
-FORMAT_VERSION = 1
 #: The train-fitted scaler clips every feature to +-5; an observation value beyond this is a raw feature
 #: (RSI 0..100, prices, volumes), i.e. the features were not passed through the agent's scaler.
 UNSCALED_LIMIT = 50.0
@@ -268,25 +269,19 @@ class SACAgent:
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write one weights-only ``.pt`` atomically (format in the module docstring)."""
-        from tradelab.agents.checkpoint import _atomic_torch_save, checkpoint_dict
-
-        return _atomic_torch_save(checkpoint_dict(self, extra if extra is not None else self.extra), path)
+        return checkpoint._atomic_torch_save(checkpoint.checkpoint_dict(self, extra if extra is not None else self.extra), path)
 
     def load(self, path: str | Path, device: str | None = None) -> SACAgent:
         """Load a ``.pt`` written by :meth:`save` (``weights_only=True``); returns ``self``."""
-        from tradelab.agents.checkpoint import read_checkpoint
-
-        return self.load_checkpoint_dict(read_checkpoint(path, device or self.device), path, device)
+        return self.load_checkpoint_dict(checkpoint.read_checkpoint(path, device or self.device), path, device)
 
     def load_checkpoint_dict(self, ckpt: dict[str, Any], path: str | Path, device: str | None = None) -> SACAgent:
         """Apply an already-read checkpoint (``path`` names it in errors); returns ``self``."""
-        from tradelab.agents.checkpoint import apply_checkpoint
-
         self._check_compatible(ckpt, path)
         if self.model is None:
             self.config = self.config.replace(state_dim=int(ckpt["sac_config"]["state_dim"]))
             self._build(device=device)
-        apply_checkpoint(self, ckpt, path)
+        checkpoint.apply_checkpoint(self, ckpt, path)
         return self
 
     @classmethod
@@ -295,9 +290,7 @@ class SACAgent:
 
         ``ckpt``: the file's content when the caller already read it (the file is then not re-read).
         """
-        from tradelab.agents.checkpoint import read_checkpoint
-
-        ckpt = ckpt if ckpt is not None else read_checkpoint(path, resolve_device(device))
+        ckpt = ckpt if ckpt is not None else checkpoint.read_checkpoint(path, resolve_device(device))
         config = SACConfig.from_dict({**ckpt["sac_config"], "device": device}, f"{path}: sac_config")
         agent = cls(config, agent_id=int(ckpt["agent_id"]))
         return agent.load_checkpoint_dict(ckpt, path, device=resolve_device(device))
@@ -324,15 +317,11 @@ class SACAgent:
 
     def save_replay_buffer(self, path: str | Path) -> Path:
         """Write the filled part of the replay buffer (tensors only) atomically."""
-        from tradelab.agents.checkpoint import save_replay_buffer
-
-        return save_replay_buffer(self._require_model(), path)
+        return checkpoint.save_replay_buffer(self._require_model(), path)
 
     def load_replay_buffer(self, path: str | Path) -> None:
         """Restore a buffer written by :meth:`save_replay_buffer` (weights-only)."""
-        from tradelab.agents.checkpoint import load_replay_buffer
-
-        load_replay_buffer(self._require_model(), path)
+        checkpoint.load_replay_buffer(self._require_model(), path)
 
     def set_env(self, env: Any) -> None:
         """Attach a training env (builds the model when there is none)."""

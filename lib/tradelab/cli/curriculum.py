@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 
 from tradelab.config import CONFIG_DIR
 
@@ -72,3 +74,19 @@ def main(args: argparse.Namespace) -> int:
     print(f"stage {args.stage}: validation Sharpe {gate['val_sharpe']:.3f} vs target {gate['target']} -> "
           f"{'PASSED' if gate['passed'] else 'FAILED'}; final model {report['final_model']}")
     return 0
+
+
+def run_from_argv(argv: Sequence[str] | None = None) -> int:
+    """``python -m tradelab.training.curriculum --stage N ...`` (same options as `tradelab curriculum`)."""
+    from tradelab.errors import TradelabError
+    from tradelab.utils.tensorboard import skip_tensorflow
+
+    skip_tensorflow()  # an entry point: see tradelab.utils.tensorboard
+    parser = argparse.ArgumentParser(prog="python -m tradelab.training.curriculum", description=DESCRIPTION)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return main(args)
+    except TradelabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from tradelab.training.tuning import tune_stage
+    from tradelab.training.curriculum import tune_stage
 
     result = tune_stage(args.config, args.stage, study=args.study, storage=args.storage, output_dir=args.output_dir,
                         sets=args.set, load_model=args.load_model, force=args.force, n_envs=args.n_envs,

@@ -60,8 +60,8 @@ def read_storage_url(storage_file: str | None, storage_secret: str | None) -> st
 def kernel_worker(*, study: str, stage: int, storage_file: str | None, storage_secret: str | None,
                   output_dir: str | Path, worker: str | None = None, **kwargs: Any) -> dict[str, Any]:
     """What a tuning kernel runs: join ``study`` and add trials (``kwargs`` as
-    :func:`tradelab.training.tuning.tune_stage`); writes ``metrics.json`` (no URL) and returns it."""
-    from tradelab.training.tuning import tune_stage
+    :func:`tradelab.training.curriculum.tune_stage`); writes ``metrics.json`` (no URL) and returns it."""
+    from tradelab.training.curriculum import tune_stage
 
     url = read_storage_url(storage_file, storage_secret)
     worker = worker or f"kaggle:{os.environ.get('KAGGLE_KERNEL_RUN_TYPE', 'kernel')}:{os.getpid()}"

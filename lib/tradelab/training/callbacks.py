@@ -24,6 +24,9 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback
 
+from tradelab.training.ppo_io import save_model_atomic
+from tradelab.utils import atomic_write_json
+
 __all__ = ["TradingMetricsCallback", "AtomicCheckpointCallback", "ValidationPruningCallback", "read_scalars",
            "ResumableEvalCallback", "MaxRuntimeCallback", "restore_eval_history"]
 
@@ -56,8 +59,6 @@ class AtomicCheckpointCallback(CheckpointCallback):
 
     def _on_step(self) -> bool:
         if self.n_calls % self.save_freq == 0:
-            from tradelab.training.ppo import save_model_atomic
-
             save_model_atomic(self.model, self._checkpoint_path(extension="zip"))
         return True
 
@@ -135,9 +136,6 @@ class ResumableEvalCallback(EvalCallback):
         if len(self.evaluations_timesteps) > n_before and Path(tmp_log + ".npz").is_file():
             os.replace(tmp_log + ".npz", self._npz)
         if self.best_mean_reward > best_before:
-            from tradelab.training.ppo import save_model_atomic
-            from tradelab.utils import atomic_write_json
-
             save_model_atomic(self.model, self._best_dir / "best_model.zip")
             atomic_write_json(self._best_dir / "best_model.json",
                               {"best_mean_reward": self.best_mean_reward, "timestep": int(self.num_timesteps)})

@@ -33,7 +33,7 @@ from tradelab.errors import CheckpointError, ConfigError
 from tradelab.training.tuning import SearchSpace
 
 __all__ = ["StageConfig", "CurriculumConfig", "stage_paths", "smoke_curriculum", "load_curriculum", "stage_ppo_config",
-           "split_validation", "run_stage", "run_seeds", "main"]
+           "split_validation", "run_stage", "run_seeds", "tune_stage"]
 
 log = logging.getLogger("tradelab.curriculum")
 
@@ -355,25 +355,35 @@ def run_seeds(cur: CurriculumConfig, n: int, seeds: list[int], output_dir: str |
     return summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m tradelab.training.curriculum --stage N ...`` (same options as `tradelab curriculum`)."""
-    import argparse
+def tune_stage(config: str | Path, stage: int, *, study: str | None = None, storage: str | None = None,
+               output_dir: str | Path | None = None, sets: list[str] | None = None, smoke: bool = False,
+               load_model: str | None = None, force: bool = False, n_envs: int | None = None, seed: int = 0,
+               timesteps: int | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Tune curriculum stage ``stage`` of the curriculum YAML ``config`` (what `tradelab tune` and a
+    Kaggle tuning kernel run); ``kwargs`` go to :func:`tradelab.training.tuning.tune` (n_trials, add_trials,
+    heartbeat, worker). Writes ``<study>_best_params.json`` in the output folder."""
+    from tradelab.config import parse_sets
+    from tradelab.training.model_paths import resolve_model_path
+    from tradelab.training.tuning import tune
+    from tradelab.utils import atomic_write_json
 
-    from tradelab.cli import curriculum as cli
-    from tradelab.utils.tensorboard import skip_tensorflow
+    cur, overrides = load_curriculum(config), {}
+    if smoke:
+        cur, overrides = smoke_curriculum(cur)
+    spec = cur.get(stage)
+    out = Path(output_dir or cur.output_dir)
+    load_from = (resolve_model_path(load_model, [out, out / "models"]) if load_model
+                 else predecessor(out, stage, force))
+    cfg = stage_ppo_config(cur, stage, {**overrides, **parse_sets(sets)}, None, n_envs, seed)
+    name = study or f"ploutos_stage{stage}"
+    result = tune(cfg, spec.search, storage=storage, study_name=name, output_dir=out,
+                  trial_timesteps=timesteps or spec.tune_timesteps, evals_per_trial=cur.evals_per_trial,
+                  load_from=load_from, **kwargs)
+    atomic_write_json(out / f"{name}_best_params.json", result)
+    return result
 
-    skip_tensorflow()  # an entry point: see tradelab.utils.tensorboard
-    parser = argparse.ArgumentParser(prog="python -m tradelab.training.curriculum", description=cli.DESCRIPTION)
-    cli.add_arguments(parser)
-    args = parser.parse_args(argv)
-    from tradelab.errors import TradelabError
 
-    try:
-        return cli.main(args)
-    except TradelabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+if __name__ == "__main__":  # runs as the __main__ module, which then imports this one from the CLI
+    from tradelab.cli.curriculum import run_from_argv
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_from_argv(sys.argv[1:]))

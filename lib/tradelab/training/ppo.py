@@ -1,200 +1,43 @@
-"""Ploutos V3: stable-baselines3 PPO on the multi-asset PortfolioEnv, config and trainer.
+"""Ploutos V3: stable-baselines3 PPO on the multi-asset PortfolioEnv, the trainer.
 
 ``train_ppo(config)`` prepares the data (train-fitted scalers), builds the vectorised env (batched,
 dummy or subproc), trains with TensorBoard logs, atomic checkpoints and an ``EvalCallback`` on the
 validation split, saves the final model with its scalers and resolved config beside it, and returns
 the validation metrics. The test split is only read by :func:`evaluate_test`.
+
+The pieces live beside it: the config classes and the one hyperparameter list in
+:mod:`tradelab.training.ppo_config`, the environments in :mod:`tradelab.training.ppo_envs`, building,
+loading and saving models in :mod:`tradelab.training.ppo_io`. Their public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tradelab.config import ConfigBase
 from tradelab.errors import CheckpointError, ConfigError
+from tradelab.training.ppo_config import (
+    SMOKE_OVERRIDES,
+    DataSection,
+    PPOParams,
+    PPOV3Config,
+    TrainingSection,
+    policy_kwargs,
+)
+from tradelab.training.ppo_envs import env_config, make_eval_env, make_train_env
+from tradelab.training.ppo_io import build_model, load_model, params_sha256, save_model_atomic
 
 __all__ = [
     "DataSection", "PPOParams", "TrainingSection", "PPOV3Config", "RunLayout", "policy_kwargs",
     "make_train_env", "make_eval_env", "build_model", "load_model", "save_model_atomic",
     "evaluate_split", "evaluate_test", "train_ppo", "env_config", "run_experiment", "SMOKE_OVERRIDES",
+    "params_sha256",
 ]
 
-VEC_KINDS = ("batched", "dummy", "subproc")
 log = logging.getLogger("tradelab.ppo")
-
-#: Tiny budget for smoke runs (tests, notebooks' ``smoke=True``, ``make demo``): same code, small net.
-SMOKE_OVERRIDES: dict[str, Any] = {
-    "ppo.net_arch": [64, 64], "ppo.net_arch_pi": [64, 64], "ppo.net_arch_vf": [64, 64], "ppo.n_steps": 64, "ppo.batch_size": 64,
-    "ppo.n_epochs": 2, "training.n_envs": 2, "training.total_timesteps": 512, "training.checkpoint_freq": 256,
-    "training.eval_freq": 256, "training.progress_bar": False, "env.window": 10, "env.episode_lengths": [64],
-}
-ACTIVATIONS = ("tanh", "relu")
-ARCHITECTURES = ("shared", "separate")
-
-
-@dataclass(frozen=True)
-class DataSection(ConfigBase):
-    """Which assets, and how they are split."""
-
-    assets: tuple[str, ...] = ("SPX", "NDX", "GOOG")
-    """embedded asset names (tradelab.data.load_asset) or CSV/parquet paths"""
-    h5_path: str | None = None
-    """processed_data.h5 from `tradelab data build`; when set its splits are used"""
-    fractions: tuple[float, ...] = (0.7, 0.15, 0.15)
-    """train/val/test fractions of the common timestamps"""
-    purge_gap: int | None = None
-    """bars dropped between splits (None: tradelab.data.split's default)"""
-    min_overlap: int = 200
-    """fewest common timestamps the assets must share"""
-
-
-@dataclass(frozen=True)
-class PPOParams(ConfigBase):
-    """SB3 PPO hyperparameters (V3 table) and the policy network."""
-
-    learning_rate: float = 1e-4
-    """Adam learning rate"""
-    n_steps: int = 512
-    """rollout length per env"""
-    batch_size: int = 512
-    """minibatch size"""
-    n_epochs: int = 10
-    """optimisation epochs per rollout"""
-    gamma: float = 0.9
-    """discount factor"""
-    gae_lambda: float = 0.95
-    """GAE lambda"""
-    clip_range: float = 0.2
-    """PPO clip range"""
-    ent_coef: float = 0.0
-    """entropy bonus coefficient"""
-    vf_coef: float = 0.5
-    """value loss coefficient"""
-    target_kl: float | None = None
-    """early-stop an update when the KL passes this (None: never)"""
-    max_grad_norm: float = 0.5
-    """gradient clipping norm"""
-    architecture: str = "shared"
-    """shared: one MLP trunk (net_arch) feeding linear policy and value heads (the seed's V3 network);
-    separate: two MLPs, net_arch_pi and net_arch_vf"""
-    net_arch: tuple[int, ...] = (1024, 512, 256)
-    """shared trunk layer sizes (architecture: shared)"""
-    net_arch_pi: tuple[int, ...] = (1024, 512, 256)
-    """policy MLP layer sizes (architecture: separate)"""
-    net_arch_vf: tuple[int, ...] = (1024, 512, 256)
-    """value MLP layer sizes (architecture: separate)"""
-    activation: str = "tanh"
-    """hidden activation: tanh | relu"""
-
-    def validate(self) -> None:
-        if self.learning_rate <= 0:
-            raise ConfigError(f"ppo.learning_rate must be > 0, got {self.learning_rate}")
-        if self.n_steps < 2 or self.batch_size < 2:
-            raise ConfigError(f"ppo.n_steps and ppo.batch_size must be >= 2, got {self.n_steps}, {self.batch_size}")
-        if self.activation not in ACTIVATIONS:
-            raise ConfigError(f"ppo.activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        if self.architecture not in ARCHITECTURES:
-            raise ConfigError(f"ppo.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
-
-
-@dataclass(frozen=True)
-class TrainingSection(ConfigBase):
-    """Budget, vectorisation, callbacks and runtime."""
-
-    total_timesteps: int = 1_000_000
-    """environment steps to train for"""
-    n_envs: int = 8
-    """parallel environments"""
-    vec_env: str = "batched"
-    """batched (tradelab's array-stepped VecEnv) | dummy | subproc"""
-    checkpoint_freq: int = 100_000
-    """save a checkpoint every this many steps"""
-    eval_freq: int = 20_000
-    """evaluate on the validation split every this many steps"""
-    n_eval_episodes: int = 1
-    """validation episodes per evaluation"""
-    seed: int = 0
-    """random seed (python, numpy, torch, envs)"""
-    threads: int = 1
-    """torch intra-op threads"""
-    device: str = "auto"
-    """auto | cpu | cuda"""
-    progress_bar: bool = True
-    """show SB3's progress bar"""
-    tensorboard: bool = True
-    """write TensorBoard event files"""
-    wandb: bool = False
-    """also log to Weights & Biases (needs `pip install wandb`)"""
-    wandb_project: str = "tradelab"
-    """W&B project name"""
-    wandb_mode: str = "offline"
-    """W&B mode: offline | online"""
-    resume: bool = False
-    """continue from the newest checkpoint in the run folder"""
-    fresh: bool = False
-    """start over in a folder that holds another run's checkpoints (they are removed)"""
-    max_runtime: str | float | None = None
-    """wall-clock budget: seconds or '11h'/'90m'; None/'auto' = 11 h on Kaggle, unlimited locally; 'off'"""
-    normalize_obs: bool = True
-    """SB3 VecNormalize on observations (statistics saved as JSON beside every model, see training.vecnorm)"""
-    normalize_reward: bool = True
-    """SB3 VecNormalize on rewards (scaled by the running std of the discounted return)"""
-
-    def validate(self) -> None:
-        from tradelab.utils.runtime import check_device, parse_max_runtime
-
-        parse_max_runtime(self.max_runtime, "training.max_runtime")
-        check_device(self.device, "training.device")
-        if self.resume and self.fresh:
-            raise ConfigError("training.resume and training.fresh are both true: choose one")
-        if self.vec_env not in VEC_KINDS:
-            raise ConfigError(f"training.vec_env must be one of {VEC_KINDS}, got {self.vec_env!r}")
-        if self.n_envs < 1 or self.total_timesteps < 1:
-            raise ConfigError("training.n_envs and training.total_timesteps must be >= 1")
-        if self.threads < 1:
-            raise ConfigError(f"training.threads must be >= 1, got {self.threads}")
-
-
-@dataclass(frozen=True)
-class PPOV3Config(ConfigBase):
-    """Everything one PPO V3 run needs (configs/ppo_v3.yaml)."""
-
-    data: DataSection = field(default_factory=DataSection)
-    """assets and split"""
-    env: dict[str, Any] = field(default_factory=lambda: {"window": 5, "episode_lengths": [256], "max_assets": 3,
-                                                         "min_trade_fraction": 0.1})
-    """TradingEnvConfig keys for the PortfolioEnv"""
-    ppo: PPOParams = field(default_factory=PPOParams)
-    """PPO hyperparameters"""
-    training: TrainingSection = field(default_factory=TrainingSection)
-    """budget and runtime"""
-    output_dir: str = "outputs/ppo_v3"
-    """run folder"""
-
-    @classmethod
-    def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> PPOV3Config:
-        """Our layout, or seed 003's ``training``/``environment``/``data.tickers`` layout (training/seed_layout.py)."""
-        from tradelab.config import from_dict, load_yaml, set_dotted
-        from tradelab.training.seed_layout import is_seed_layout, translate_seed_layout
-
-        data = load_yaml(path) if path is not None else {}
-        if is_seed_layout(data):
-            data = translate_seed_layout(data, str(path), cls)
-        for key, value in overrides.items():
-            if value is not None:
-                set_dotted(data, key.replace("__", "."), value)
-        return from_dict(cls, data, str(path or cls.__name__))
-
-    def validate(self) -> None:
-        n = len(self.data.assets)
-        if n and int(self.env.get("max_assets", n)) < n:
-            raise ConfigError(f"env.max_assets={self.env.get('max_assets')} is smaller than the {n} assets "
-                              f"in data.assets; raise env.max_assets")
 
 
 @dataclass(frozen=True)
@@ -212,104 +55,6 @@ class RunLayout:
     def default(cls, root: str | Path) -> RunLayout:
         root = Path(root)
         return cls(root, root / "checkpoints", "ppo_v3", root, root / "final_model.zip", root / "tensorboard")
-
-
-def env_config(cfg: PPOV3Config):
-    """The TradingEnvConfig built from the ``env`` section."""
-    from tradelab.envs.config import TradingEnvConfig
-
-    return TradingEnvConfig.from_dict(dict(cfg.env), "env")
-
-
-def policy_kwargs(p: PPOParams) -> dict[str, Any]:
-    """V3 network: a shared MLP trunk (SB3 features extractor) with linear heads, or separate MLPs."""
-    import torch.nn as nn
-
-    act = {"tanh": nn.Tanh, "relu": nn.ReLU}[p.activation]
-    if p.architecture == "shared":
-        from tradelab.agents.sb3_ext import MlpTrunk
-
-        return {"features_extractor_class": MlpTrunk, "share_features_extractor": True,
-                "features_extractor_kwargs": {"net_arch": list(p.net_arch), "activation": p.activation},
-                "net_arch": {"pi": [], "vf": []}, "activation_fn": act}
-    return {"net_arch": {"pi": list(p.net_arch_pi), "vf": list(p.net_arch_vf)}, "activation_fn": act}
-
-
-def make_train_env(cfg: PPOV3Config, split: Any, n_envs: int | None = None, seed: int | None = None,
-                   kind: str | None = None):
-    """Vectorised PortfolioEnv over one split (kind from ``training.vec_env``), in SB3's VecNormalize
-    when ``training.normalize_obs``/``normalize_reward`` (statistics: :mod:`tradelab.training.vecnorm`)."""
-    from tradelab.envs.vec import make_vec_env
-    from tradelab.training import vecnorm
-
-    t = cfg.training
-    venv = make_vec_env(kind or t.vec_env, split.ohlcv, split.features, env_config(cfg),
-                        n_envs=n_envs or t.n_envs, seed=t.seed if seed is None else seed, portfolio=True)
-    if not (t.normalize_obs or t.normalize_reward):
-        return venv
-    return vecnorm.wrap(venv, cfg.ppo.gamma, norm_obs=t.normalize_obs, norm_reward=t.normalize_reward)
-
-
-def make_eval_env(cfg: PPOV3Config, split: Any):
-    """One deterministic (eval-mode) PortfolioEnv over a split, wrapped for SB3's EvalCallback."""
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
-
-    from tradelab.envs.portfolio_env import PortfolioEnv
-    from tradelab.training import vecnorm
-
-    ecfg = env_config(cfg)
-    from tradelab.envs.risk import wrap_env
-
-    past = getattr(split, "history", None)  # the bars before the split: no zero-padded first windows
-    venv = DummyVecEnv([lambda: Monitor(wrap_env(PortfolioEnv(split.ohlcv, split.features, ecfg, eval_mode=True,
-                                                              history=past), ecfg))])
-    t = cfg.training
-    if not (t.normalize_obs or t.normalize_reward):
-        return venv
-    # frozen statistics, raw rewards: EvalCallback copies the training env's statistics before each evaluation
-    return vecnorm.wrap(venv, cfg.ppo.gamma, norm_obs=t.normalize_obs, norm_reward=False, training=False)
-
-
-def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):
-    """A fresh SB3 PPO with the V3 network."""
-    from stable_baselines3 import PPO
-
-    from tradelab.utils import resolve_device
-
-    p = cfg.ppo
-    return PPO(
-        "MlpPolicy", env, learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
-        n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_range,
-        ent_coef=p.ent_coef, vf_coef=p.vf_coef, target_kl=p.target_kl, max_grad_norm=p.max_grad_norm,
-        policy_kwargs=policy_kwargs(p), tensorboard_log=tensorboard_log, verbose=0,
-        seed=cfg.training.seed if seed is None else seed, device=resolve_device(cfg.training.device),
-    )
-
-
-def load_model(path: str | Path, env: Any = None, cfg: PPOV3Config | None = None,
-               tensorboard_log: str | None = None, seed: int | None = None):
-    """Load a PPO zip without unpickling anything (see :mod:`tradelab.training.ppo_io`).
-
-    The network is rebuilt from ``cfg`` (layer sizes from the zip's tensors), the weights and optimizer
-    state are read with ``torch.load(weights_only=True)``; the stage's hyperparameters replace the
-    saved ones. A missing, corrupted, pickled or incompatible file raises :class:`CheckpointError`.
-    """
-    from tradelab.training.ppo_io import load_ppo_weights_only
-
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"model file not found: {path}; train the previous stage first or fix --load-model")
-    return load_ppo_weights_only(path, env, cfg, tensorboard_log, seed)
-
-
-def save_model_atomic(model: Any, path: str | Path) -> Path:
-    """``model.save`` through a temporary file and a rename."""
-    from tradelab.utils import atomic_write_bytes
-
-    buf = io.BytesIO()
-    model.save(buf)
-    return atomic_write_bytes(path, buf.getvalue())
 
 
 def evaluate_split(model: Any, cfg: PPOV3Config, split: Any) -> dict[str, Any]:
@@ -549,16 +294,6 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
             "loaded_from": str(load_from or ""), "num_timesteps": int(model.num_timesteps),
             "stopped_early": stopped, "best_eval_reward": float(_find(callbacks, "ResumableEvalCallback").best_mean_reward)}
 
-
-def params_sha256(model: Any) -> str:
-    """SHA-256 over the policy's parameters (proves which weights a run started from)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for name, tensor in sorted(model.policy.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().cpu().numpy().tobytes())
-    return h.hexdigest()
 
 
 def run_experiment(cfg: PPOV3Config, load_from: str | Path | None = None, test: bool = True) -> dict[str, Any]:

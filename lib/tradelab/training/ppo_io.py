@@ -12,6 +12,10 @@
 
 A file that is not such an archive, holds pickled objects, or does not fit the env ends in one
 :class:`~tradelab.errors.CheckpointError`.
+
+Also here: :func:`build_model` (a fresh PPO from the config), :func:`load_model` (the checked entry to the
+loader above), :func:`save_model_atomic` and :func:`params_sha256`. Both ways of making a model take SB3's
+arguments from :func:`tradelab.training.ppo_config.ppo_kwargs`.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from tradelab.errors import CheckpointError
+from tradelab.training.ppo_config import PPOV3Config, ppo_kwargs
 
-__all__ = ["read_ppo_zip", "net_arch_from_state", "load_ppo_weights_only"]
+__all__ = ["read_ppo_zip", "net_arch_from_state", "load_ppo_weights_only", "build_model", "load_model",
+           "save_model_atomic", "params_sha256"]
 
 _FIX = "re-create it or point to another file"
 
@@ -109,7 +115,6 @@ def load_ppo_weights_only(path: Path, env: Any, cfg: Any, tensorboard_log: str |
     import numpy as np
     from stable_baselines3 import PPO
 
-    from tradelab.training.ppo import PPOV3Config, policy_kwargs
     from tradelab.utils import resolve_device
 
     data, policy, opt = read_ppo_zip(path)
@@ -125,10 +130,7 @@ def load_ppo_weights_only(path: Path, env: Any, cfg: Any, tensorboard_log: str |
     cfg = cfg or PPOV3Config()
     act_fn = _sidecar_activation(path) or cfg.ppo.activation
     p = cfg.ppo.replace(**arch, activation=act_fn)
-    model = PPO("MlpPolicy", env, learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
-                n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_range,
-                ent_coef=p.ent_coef, vf_coef=p.vf_coef, target_kl=p.target_kl, max_grad_norm=p.max_grad_norm,
-                policy_kwargs=policy_kwargs(p), tensorboard_log=tensorboard_log, verbose=0,
+    model = PPO("MlpPolicy", env, **ppo_kwargs(p), tensorboard_log=tensorboard_log, verbose=0,
                 seed=cfg.training.seed if seed is None else seed, device=resolve_device(cfg.training.device),
                 _init_setup_model=env is not None)
     if env is None:
@@ -145,3 +147,47 @@ def load_ppo_weights_only(path: Path, env: Any, cfg: Any, tensorboard_log: str |
         if isinstance(data.get(key), int):
             setattr(model, key, data[key])
     return model
+
+
+def build_model(cfg: PPOV3Config, env: Any, tensorboard_log: str | None = None, seed: int | None = None):
+    """A fresh SB3 PPO with the V3 network."""
+    from stable_baselines3 import PPO
+
+    from tradelab.utils import resolve_device
+
+    return PPO("MlpPolicy", env, **ppo_kwargs(cfg.ppo), tensorboard_log=tensorboard_log, verbose=0,
+               seed=cfg.training.seed if seed is None else seed, device=resolve_device(cfg.training.device))
+
+
+def load_model(path: str | Path, env: Any = None, cfg: PPOV3Config | None = None,
+               tensorboard_log: str | None = None, seed: int | None = None):
+    """Load a PPO zip without unpickling anything (:func:`load_ppo_weights_only`, the module docstring).
+
+    The network is rebuilt from ``cfg`` (layer sizes from the zip's tensors), the weights and optimizer
+    state are read with ``torch.load(weights_only=True)``; the stage's hyperparameters replace the
+    saved ones. A missing, corrupted, pickled or incompatible file raises :class:`CheckpointError`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"model file not found: {path}; train the previous stage first or fix --load-model")
+    return load_ppo_weights_only(path, env, cfg, tensorboard_log, seed)
+
+
+def save_model_atomic(model: Any, path: str | Path) -> Path:
+    """``model.save`` through a temporary file and a rename."""
+    from tradelab.utils import atomic_write_bytes
+
+    buf = io.BytesIO()
+    model.save(buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def params_sha256(model: Any) -> str:
+    """SHA-256 over the policy's parameters (proves which weights a run started from)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.policy.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().numpy().tobytes())
+    return h.hexdigest()

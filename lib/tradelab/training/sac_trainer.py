@@ -12,146 +12,48 @@ at the end (best agent vs buy-and-hold / flat / SMA at 0/1/2× costs). Output la
 
 Each episode is one SB3 ``learn`` call of ``episode_length`` steps after reseeding everything
 with ``seed * 100_003 + episode``: a resumed run therefore repeats the uninterrupted run.
+
+This module is the trainer (set-up, episode loop, checkpoints, resume, final report). Its config is in
+:mod:`tradelab.training.sac_config`, its run folder (defaults, resume point, best agent on disk) in
+:mod:`tradelab.training.sac_folder`, its statistics and reporting (TensorBoard, log file,
+resources) in :mod:`tradelab.training.sac_stats`; their public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tradelab.agents.sac import SACAgent, SACConfig
-from tradelab.config import CONFIG_DIR, ConfigBase
-from tradelab.envs.config import TradingEnvConfig
-from tradelab.errors import CheckpointError, ConfigError
-from tradelab.utils import atomic_write_bytes, atomic_write_json, run_metadata, seed_everything, set_threads
+from tradelab.agents.sac import SACAgent
+from tradelab.errors import ConfigError
+from tradelab.training.sac_config import DEFAULT_CONFIG, SMOKE_OVERRIDES, SACTrainingConfig
+from tradelab.training.sac_folder import (
+    adopt_previous_best,
+    best_on_disk,
+    default_paths,
+    find_latest_checkpoint,
+    start_point,
+)
+from tradelab.training.sac_stats import (
+    FLAT_STATS_KEYS,
+    EpisodeStatsCallback,
+    RunMonitor,
+    evaluate_policy_on,
+    new_stats,
+    write_npz,
+    write_stats,
+)
+from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
 
 __all__ = ["SMOKE_OVERRIDES", "SACTrainingConfig", "KaggleTrainer", "EpisodeStatsCallback", "find_latest_checkpoint",
-           "default_paths"]
+           "default_paths", "DEFAULT_CONFIG", "FLAT_STATS_KEYS", "evaluate_policy_on"]
 
-DEFAULT_CONFIG = CONFIG_DIR / "sac.yaml"
 log = logging.getLogger("tradelab.sac")
-#: Flat keys of ``logs/training_stats.json`` the seed guide's plotting snippet reads → (section, key).
-FLAT_STATS_KEYS = {
-    "episode_rewards": ("episodes", "reward"), "actor_losses": ("episodes", "actor_loss"),
-    "critic_losses": ("episodes", "critic_loss"), "alpha_values": ("episodes", "alpha"),
-    "eval_rewards": ("eval", "reward"), "eval_sharpe": ("eval", "sharpe_ratio"),
-}
-
-#: Dotted overrides for smoke runs (tests, demos): tiny networks and buffers, real code paths.
-SMOKE_OVERRIDES: dict[str, Any] = {
-    "sac.hidden_dims": [32, 32], "sac.batch_size": 32, "sac.buffer_capacity": 5000, "keep_replay_buffers": 1,
-}
-
-
-@dataclass(frozen=True)
-class SACTrainingConfig(ConfigBase):
-    """Everything the SAC trainer needs besides the command-line arguments (``configs/sac.yaml``)."""
-
-    sac: SACConfig = field(default_factory=SACConfig)
-    """Agent hyper-parameters."""
-    env: TradingEnvConfig = field(default_factory=TradingEnvConfig)
-    """Trading environment (costs, reward, window); ``episode_lengths`` is set from ``episode_length``."""
-    episode_length: int = 1000
-    """Env steps per training episode (clipped to the train split's length)."""
-    seed: int = 0
-    """Seed of the run (episode k is reseeded with seed * 100_003 + k)."""
-    threads: int = 1
-    """torch intra-op threads."""
-    save_replay_buffer: bool = True
-    """Write the replay buffer beside each periodic checkpoint so a resume continues it."""
-    keep_replay_buffers: int = 1
-    """How many periodic replay-buffer files to keep (the newest)."""
-    final_test: bool = True
-    """After training, backtest the best agent once on the test split vs baselines."""
-    max_runtime: str | float | None = None
-    """Wall-clock budget: seconds or '11h'/'90m'; None/'auto' = 11 h on Kaggle, unlimited locally; 'off'."""
-
-    def validate(self) -> None:
-        from tradelab.utils.runtime import parse_max_runtime
-
-        parse_max_runtime(self.max_runtime, "max_runtime")
-        if self.episode_length < 2:
-            raise ConfigError(f"episode_length = {self.episode_length} must be >= 2")
-        if self.keep_replay_buffers < 0:
-            raise ConfigError(f"keep_replay_buffers = {self.keep_replay_buffers} must be >= 0")
-
-
-def find_latest_checkpoint(where: str | Path, agent_id: int | None = None) -> Path:
-    """Resolve ``resume_from``: a file, a folder (its or its ``checkpoints/`` newest), or a glob pattern."""
-    text = str(where)
-    if any(ch in text for ch in "*?["):
-        root = Path(text).anchor or "."
-        candidates = [Path(p) for p in Path(root).glob(text.lstrip("/"))] if Path(text).is_absolute() \
-            else list(Path().glob(text))
-    else:
-        path = Path(text)
-        if path.is_file():
-            return path
-        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-        candidates = list(folder.glob("agent_*_ep*.pt")) if folder.is_dir() else []
-    pattern = re.compile(rf"agent_{agent_id if agent_id else '[0-9]+'}_ep(\d+)\.pt$")
-    ranked = [(int(m.group(1)), p) for p in candidates if (m := pattern.search(p.name))]
-    if not ranked:
-        raise CheckpointError(f"resume_from={text!r}: no checkpoints/agent_{agent_id or '*'}_ep<N>.pt found there")
-    return max(ranked)[1]
-
-
-def default_paths() -> tuple[Path, Path]:
-    """The seed guide's defaults: on Kaggle the first ``processed_data.h5`` under ``/kaggle/input`` and
-    ``/kaggle/working``; elsewhere ``data/processed/processed_data.h5`` and ``outputs/sac``.
-
-    ``TRADELAB_KAGGLE_ROOT`` (default ``/kaggle``) moves the Kaggle root, as the kernel bootstrap does.
-    """
-    root = Path(os.environ.get("TRADELAB_KAGGLE_ROOT", "/kaggle"))
-    if (root / "input").is_dir():
-        found = sorted((root / "input").rglob("processed_data.h5"))
-        return (found[0] if found else root / "input" / "processed_data.h5"), root / "working"
-    return Path("data/processed/processed_data.h5"), Path("outputs/sac")
-
-
-class EpisodeStatsCallback:
-    """SB3 callback factory: sums rewards and keeps the last ``info`` of the running episode."""
-
-    @staticmethod
-    def make() -> Any:
-        from stable_baselines3.common.callbacks import BaseCallback
-
-        class _Callback(BaseCallback):
-            def __init__(self) -> None:
-                super().__init__()
-                self.reward = 0.0
-                self.steps = 0
-                self.last_info: dict[str, Any] = {}
-
-            def _on_step(self) -> bool:
-                self.reward += float(np.sum(self.locals["rewards"]))
-                self.steps += 1
-                self.last_info = dict(self.locals["infos"][0])
-                return True
-
-        return _Callback()
-
-
-def evaluate_policy_on(agent: SACAgent, env: Any) -> dict[str, float]:
-    """One deterministic pass over an eval-mode env; the env's final info metrics."""
-    obs, _ = env.reset(seed=0)
-    total, info, done = 0.0, {}, False
-    while not done:
-        obs, reward, terminated, truncated, info = env.step(agent.select_action(obs, evaluate=True))
-        total += float(reward)
-        done = terminated or truncated
-    keys = ("sharpe_ratio", "total_return", "max_drawdown", "n_trades", "costs_paid", "equity")
-    out = {k: float(info[k]) for k in keys if k in info}
-    out["reward"] = total
-    return out
 
 
 class KaggleTrainer:
@@ -270,32 +172,16 @@ class KaggleTrainer:
         found = agent.extra.get("identity") or {"asset": agent.spec.get("asset"), "agent_id": agent.agent_id}
         check_identity(self._identity(), found, path)
         agent.spec = dict(self.spec)  # refitted on the same train rows: identical to the saved one
-        self._adopt_previous_best(path)
+        adopt_previous_best(path, self.output_dir, self.agent_id)
         buffer = path.with_suffix(".buffer.pt")
         if buffer.is_file():
             agent.load_replay_buffer(buffer)
         else:
             print(f"resume: no replay buffer beside {path.name}; continuing with an empty buffer")
-        self.stats = agent.extra.get("stats") or self._new_stats()
+        self.stats = agent.extra.get("stats") or new_stats()
         self.stats.setdefault("resumed_from", []).append(str(path))
         print(f"resumed from {path} at episode {agent.episodes_done + 1}")
         return agent.episodes_done
-
-    def _adopt_previous_best(self, checkpoint: Path) -> None:
-        """Resuming into a new folder (e.g. a Kaggle continuation): bring the run's best agent along."""
-        name = f"agent_{self.agent_id}_best.pt"
-        src, dst = checkpoint.resolve().parent.parent / name, self.output_dir / name
-        if src.is_file() and not dst.exists():
-            atomic_write_bytes(dst, src.read_bytes())
-
-    @staticmethod
-    def _new_stats() -> dict[str, Any]:
-        from tradelab.training.monitor import RESOURCE_KEYS
-
-        keys = ("episode", "reward", "actor_loss", "critic_loss", "alpha", "aux_loss", "steps", "wall_s", *RESOURCE_KEYS)
-        return {"episodes": {k: [] for k in keys}, "eval": {"episode": [], "sharpe_ratio": [], "total_return": [],
-                                                               "max_drawdown": [], "n_trades": [], "reward": []},
-                "best_val_sharpe": None, "best_episode": None}
 
     # -- training ---------------------------------------------------------------------------------
     def run_training(self, stop_after: Callable[[int, dict[str, float]], bool] | None = None,
@@ -316,11 +202,12 @@ class KaggleTrainer:
         with run_lock(self.output_dir, "SAC run"):
             self._start_monitoring()
             try:
-                resume_path = self._start_point()
+                resume_path = start_point(self.output_dir, self.agent_id, self.fresh, self.resume_from,
+                                          self._identity)
                 start = self._resume(resume_path) if resume_path else 0
                 if not resume_path:
-                    self.stats = self._new_stats()
-                self._disk_best = self._best_on_disk()
+                    self.stats = new_stats()
+                self._disk_best = best_on_disk(self.output_dir, self.agent_id)
                 atomic_write_json(self.output_dir / "config.json", self._run_info())
                 bar = tqdm(range(start + 1, self.num_episodes + 1), desc=f"SAC agent {self.agent_id}",
                            unit="ep", disable=not self.progress, initial=start, total=self.num_episodes)
@@ -396,63 +283,6 @@ class KaggleTrainer:
                 "data_hash": self.data.metadata.get("content_hash"), "seed": self.config.seed,
                 "episode_length": self.episode_length, "sac": sac, "env": self.env_config.to_dict()}
 
-    def _start_point(self) -> Path | None:
-        """The checkpoint to continue from: explicit ``resume_from``, else the folder's newest (unless fresh)."""
-        from tradelab.utils.io import remove_stale_temps
-
-        out = self.output_dir  # replay-buffer/.pt/JSON temps of a killed run (we hold the folder lock)
-        remove_stale_temps(out, out / "checkpoints", out / "logs", out / "plots")
-        folder = self.output_dir / "checkpoints"
-        mine = sorted(folder.glob(f"agent_{self.agent_id}_ep*.pt")) if folder.is_dir() else []
-        if self.fresh:
-            for old in [*mine, *folder.glob(f"agent_{self.agent_id}_ep*.buffer.pt"), *folder.glob("metrics_ep*.json")]:
-                old.unlink(missing_ok=True)
-            if mine:
-                print(f"fresh run: removed {len(mine)} checkpoint(s) of the earlier run in {folder}")
-            self._set_aside_foreign_best()
-            return None
-        if self.resume_from:
-            return find_latest_checkpoint(self.resume_from, self.agent_id)
-        if mine:
-            path = find_latest_checkpoint(folder, self.agent_id)
-            print(f"{folder} holds checkpoints of this run: resuming from the newest, {path.name} "
-                  "(pass fresh=True / --fresh to start over)")
-            return path
-        return None
-
-    def _best_on_disk(self) -> float | None:
-        """Validation Sharpe of the ``agent_{id}_best.pt`` already in the folder (None: none or unreadable)."""
-        from tradelab.agents.checkpoint import read_checkpoint
-
-        best = self.output_dir / f"agent_{self.agent_id}_best.pt"
-        if not best.is_file():
-            return None
-        try:
-            value = ((read_checkpoint(best, required=()).get("extra") or {}).get("stats") or {}).get("best_val_sharpe")
-        except CheckpointError as exc:
-            print(f"note: existing {best.name} is unreadable ({exc}); it will be replaced")
-            return None
-        return float(value) if value is not None and np.isfinite(value) else None
-
-    def _set_aside_foreign_best(self) -> None:
-        """A fresh run: a best agent of another asset/data/agent is renamed, not compared or overwritten."""
-        from tradelab.agents.checkpoint import read_checkpoint
-        from tradelab.utils.lock import identity_diff
-
-        best = self.output_dir / f"agent_{self.agent_id}_best.pt"
-        if not best.is_file():
-            return
-        try:
-            found = (read_checkpoint(best, required=()).get("extra") or {}).get("identity") or {}
-        except CheckpointError:
-            found = {}
-        mine = self._identity()
-        keys = ("asset", "data_hash", "agent_id", "env", "episode_length")
-        if not found or identity_diff({k: mine[k] for k in keys}, {k: found[k] for k in keys if k in found}):
-            aside = best.with_name(f"agent_{self.agent_id}_best.previous.pt")
-            best.replace(aside)
-            print(f"fresh run: the earlier best agent (other asset/data/settings) was moved to {aside.name}")
-
     def _checkpoint(self, episode: int) -> None:
         folder = self.output_dir / "checkpoints"
         path = folder / f"agent_{self.agent_id}_ep{episode}.pt"
@@ -482,7 +312,7 @@ class KaggleTrainer:
             if not best_path.is_file():  # no finite val Sharpe ever: the final agent stands in
                 self.agent.save(best_path, extra=self._extra())
         self._write_stats()
-        _write_npz(out / "logs" / "training_stats.npz", self.stats)
+        write_npz(out / "logs" / "training_stats.npz", self.stats)
         self.stats["plots"] = [str(p) for p in plot_training(self.stats, out / "plots")]
         report = self._test_report(best_path) if self.config.final_test and not stopped else {}
         self.stats["test"] = report
@@ -493,49 +323,28 @@ class KaggleTrainer:
 
     # -- monitoring: resources, TensorBoard, log file, stats file ----------------------------------
     def _start_monitoring(self) -> None:
-        from torch.utils.tensorboard import SummaryWriter
-
-        from tradelab.training.monitor import ResourceMonitor
-        from tradelab.training.runlog import start_run_log
-
-        self._log_handler = start_run_log(self.output_dir / "logs" / "training.log")
-        self._monitor = ResourceMonitor()
-        self._writer = SummaryWriter(str(self.output_dir / "tensorboard"))
+        self._monitor = RunMonitor(self.output_dir)
         log.info("SAC agent %d on %s (%s): %d episodes of %d steps, device %s, output %s", self.agent_id,
                  self.data.asset, self.h5_path, self.num_episodes, self.episode_length, self.agent.device,
                  self.output_dir)
 
     def _stop_monitoring(self) -> None:
-        from tradelab.training.runlog import stop_run_log
-
-        if getattr(self, "_writer", None) is None:
+        if getattr(self, "_monitor", None) is None:
             return
         log.info("finished: best val Sharpe %s at episode %s", self.stats.get("best_val_sharpe"),
                  self.stats.get("best_episode"))
-        self._writer.close()
-        self._writer = None
-        stop_run_log(self._log_handler)
+        self._monitor.close()
+        self._monitor = None
 
     def _log_scalars(self, part: str, row: dict[str, float], episode: int) -> None:
-        from tradelab.training.monitor import RESOURCE_KEYS
-
-        for key, value in row.items():
-            if key != "episode" and isinstance(value, (int, float)) and np.isfinite(value):
-                tag = f"resources/{key}" if key in RESOURCE_KEYS else f"{part}/{key}"
-                self._writer.add_scalar(tag, float(value), episode)
-        log.info("episode %d %s: %s", episode, part,
-                 ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "episode" and isinstance(v, (int, float))))
+        self._monitor.log_scalars(part, row, episode)
 
     @staticmethod
     def _postfix(row: dict[str, float]) -> dict[str, str]:
-        from tradelab.training.monitor import format_postfix
-
-        return format_postfix(row) if "cpu_percent" in row else {}
+        return RunMonitor.postfix(row)
 
     def _write_stats(self) -> None:
-        """``logs/training_stats.json``: the nested form plus the seed's flat keys (``FLAT_STATS_KEYS``)."""
-        flat = {name: list(self.stats.get(part, {}).get(key, [])) for name, (part, key) in FLAT_STATS_KEYS.items()}
-        atomic_write_json(self.output_dir / "logs" / "training_stats.json", {**self.stats, **flat})
+        write_stats(self.output_dir / "logs" / "training_stats.json", self.stats)
 
     def _summary(self, best_path: Path) -> dict[str, Any]:
         ev = self.stats["eval"]
@@ -567,13 +376,3 @@ class KaggleTrainer:
             num_episodes=self.num_episodes, eval_frequency=self.eval_frequency,
             checkpoint_frequency=self.checkpoint_frequency, episode_length=self.episode_length,
             config=self.config.to_dict(), resume_from=str(self.resume_from) if self.resume_from else None)
-
-
-def _write_npz(path: Path, stats: dict[str, Any]) -> None:
-    import io
-
-    arrays = {f"episode_{k}": np.asarray(v, dtype=float) for k, v in stats["episodes"].items()}
-    arrays |= {f"eval_{k}": np.asarray(v, dtype=float) for k, v in stats["eval"].items()}
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(path, buf.getvalue())

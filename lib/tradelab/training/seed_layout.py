@@ -15,6 +15,7 @@ names it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -48,10 +49,7 @@ def translate_seed_layout(raw: dict[str, Any], source: str, ours: type,
 
     ``download(tickers, period, interval) -> paths`` fetches the tickers (default: the yfinance loader).
     """
-    import dataclasses
-
-    from tradelab.training.ppo import DataSection, PPOParams, TrainingSection
-
+    default = ours()  # its sections' fields are the keys we accept
     valid_top = {f.name for f in dataclasses.fields(ours)} | {"environment"}
     unknown = sorted(set(raw) - valid_top)
     if unknown:
@@ -59,7 +57,7 @@ def translate_seed_layout(raw: dict[str, Any], source: str, ours: type,
     out: dict[str, Any] = {k: v for k, v in raw.items() if k not in ("training", "environment", "data", "env", "ppo")}
     ppo = _section(raw, "ppo", source)
     training = {}
-    own_training = {f.name for f in dataclasses.fields(TrainingSection)}
+    own_training = {f.name for f in dataclasses.fields(default.training)}
     for key, value in _section(raw, "training", source).items():
         if key in SEED_TRAINING_KEYS:
             (ppo if SEED_TRAINING_KEYS[key] == "ppo" else training)[key] = value
@@ -67,16 +65,16 @@ def translate_seed_layout(raw: dict[str, Any], source: str, ours: type,
             training[key] = value
         else:
             raise _unknown(source, "training", key, sorted(set(SEED_TRAINING_KEYS) | own_training))
-    own_ppo = {f.name for f in dataclasses.fields(PPOParams)}
+    own_ppo = {f.name for f in dataclasses.fields(default.ppo)}
     bad = sorted(set(ppo) - own_ppo)
     if bad:
         raise _unknown(source, "ppo", bad[0], sorted(own_ppo))
-    env = {**ours().env, **_section(raw, "env", source)}
+    env = {**default.env, **_section(raw, "env", source)}
     for key, value in _section(raw, "environment", source).items():
         if key not in SEED_ENV_KEYS:
             raise _unknown(source, "environment", key, list(SEED_ENV_KEYS))
         env[key] = value
-    data = _data_section(_section(raw, "data", source), source, {f.name for f in dataclasses.fields(DataSection)},
+    data = _data_section(_section(raw, "data", source), source, {f.name for f in dataclasses.fields(default.data)},
                          download)
     if len(data.get("assets", ())) > int(env.get("max_assets", 1)):
         env["max_assets"] = len(data["assets"])

@@ -28,7 +28,7 @@ from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
 from tradelab.training.study_storage import HEARTBEAT_S, MAX_RETRY, make_storage, redact
 
-__all__ = ["SearchSpace", "make_storage", "open_study", "check_search_space", "tune", "tune_stage", "apply_params",
+__all__ = ["SearchSpace", "make_storage", "open_study", "check_search_space", "tune", "apply_params",
            "reap_stale_trials", "redact"]
 
 
@@ -257,30 +257,3 @@ def tune(
 
     finally:
         optuna.logging.set_verbosity(previous_verbosity)
-
-def tune_stage(config: str | Path, stage: int, *, study: str | None = None, storage: str | None = None,
-               output_dir: str | Path | None = None, sets: list[str] | None = None, smoke: bool = False,
-               load_model: str | None = None, force: bool = False, n_envs: int | None = None, seed: int = 0,
-               timesteps: int | None = None, **kwargs: Any) -> dict[str, Any]:
-    """Tune curriculum stage ``stage`` of the curriculum YAML ``config`` (what `tradelab tune` and a
-    Kaggle tuning kernel run); ``kwargs`` go to :func:`tune` (n_trials, add_trials, heartbeat, worker).
-    Writes ``<study>_best_params.json`` in the output folder."""
-    from tradelab.config import parse_sets
-    from tradelab.training.curriculum import load_curriculum, predecessor, smoke_curriculum, stage_ppo_config
-    from tradelab.training.model_paths import resolve_model_path
-    from tradelab.utils import atomic_write_json
-
-    cur, overrides = load_curriculum(config), {}
-    if smoke:
-        cur, overrides = smoke_curriculum(cur)
-    spec = cur.get(stage)
-    out = Path(output_dir or cur.output_dir)
-    load_from = (resolve_model_path(load_model, [out, out / "models"]) if load_model
-                 else predecessor(out, stage, force))
-    cfg = stage_ppo_config(cur, stage, {**overrides, **parse_sets(sets)}, None, n_envs, seed)
-    name = study or f"ploutos_stage{stage}"
-    result = tune(cfg, spec.search, storage=storage, study_name=name, output_dir=out,
-                  trial_timesteps=timesteps or spec.tune_timesteps, evals_per_trial=cur.evals_per_trial,
-                  load_from=load_from, **kwargs)
-    atomic_write_json(out / f"{name}_best_params.json", result)
-    return result
