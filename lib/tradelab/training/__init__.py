@@ -4,7 +4,7 @@ Each workflow is split by job (config / data or envs / model I/O / orchestration
 module re-exports the public names of its pieces, so ``from tradelab.training.ppo import PPOV3Config``
 and ``from tradelab.training.sac_trainer import KaggleTrainer`` keep working.
 
-* Supervised (Keras): ``supervised`` (config, ``train_supervised``), ``supervised_data``, ``supervised_plots``.
+* Supervised (Keras): ``supervised`` (``train_supervised``), ``supervised_config`` (its config), ``supervised_data``, ``supervised_plots``.
 * SAC: ``sac_trainer`` (``KaggleTrainer``: set-up, episode loop, checkpoints, resume, final report),
   ``sac_config`` (``SACTrainingConfig``), ``sac_folder`` (default paths, resume point, best agent on disk),
   ``sac_stats`` (stats files, episode callback, validation pass, TensorBoard/log/resources), ``sac_plots``.
