@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from tradelab.cli.run_flags import add_run_flags, run_overrides
 from tradelab.config import CONFIG_DIR
 
 HELP = "run one stage of the 3-stage PPO curriculum (transfer, Optuna, gate, test vs baselines)"
@@ -32,20 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", help="run once per seed; report mean ± std")
     parser.add_argument("--force", action="store_true", help="start from a predecessor that failed its gate")
     parser.add_argument("--smoke", action="store_true", help="tiny network and budgets (a quick end-to-end check)")
-    parser.add_argument("--resume", action="store_true", help="continue the stage from its newest checkpoint")
-    parser.add_argument("--fresh", action="store_true",
-                        help="start the stage over in a folder holding its earlier checkpoints (they are removed)")
-    parser.add_argument("--max-runtime", metavar="DURATION",
-                        help="stop cleanly with a checkpoint after this wall time (3600, 90m, 11h; "
-                             "default auto: 11h on Kaggle, unlimited locally; off); --resume continues")
+    add_run_flags(parser, "the stage")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="override a PPO V3 config key for this stage, e.g. ppo.net_arch=[64,64]")
 
 
 def _run_flags(args: argparse.Namespace) -> dict:
-    flags = {"training.resume": args.resume or None, "training.fresh": args.fresh or None,
-             "training.max_runtime": args.max_runtime}
-    return {k: v for k, v in flags.items() if v is not None}
+    return run_overrides(args)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from tradelab.cli.run_flags import add_run_flags, run_overrides
 from tradelab.config import CONFIG_DIR, parse_sets, parse_value
 
 HELP = "train PPO V3 (SB3) on the portfolio env; every config key can be overridden"
@@ -47,12 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (training.seed)")
     parser.add_argument("--h5-path", help="processed_data.h5 to train on (data.h5_path)")
     parser.add_argument("--load-model", help="start from this PPO zip's weights")
-    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
-    parser.add_argument("--fresh", action="store_true",
-                        help="start over in a folder holding an earlier run's checkpoints (they are removed)")
-    parser.add_argument("--max-runtime", metavar="DURATION",
-                        help="stop cleanly with a checkpoint after this wall time (3600, 90m, 11h; "
-                             "default auto: 11h on Kaggle, unlimited locally; off)")
+    add_run_flags(parser)
     parser.add_argument("--skip-test", action="store_true", help="do not run the test backtest at the end")
     parser.add_argument("--smoke", action="store_true", help="tiny network and budget (a quick end-to-end check)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config key (repeatable)")
@@ -66,10 +62,9 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     out = dict(SMOKE_OVERRIDES) if args.smoke else {}
     out.update({k[len("cfg__"):]: v for k, v in vars(args).items() if k.startswith("cfg__") and v is not None})
     short = {"training.total_timesteps": args.total_timesteps, "output_dir": args.output_dir,
-             "training.seed": args.seed, "data.h5_path": args.h5_path,
-             "training.resume": True if args.resume else None, "training.fresh": True if args.fresh else None,
-             "training.max_runtime": args.max_runtime}
+             "training.seed": args.seed, "data.h5_path": args.h5_path}
     out.update({k: v for k, v in short.items() if v is not None})
+    out.update(run_overrides(args))
     out.update(parse_sets(args.set))
     return out
 
