@@ -35,7 +35,8 @@ MAX_RETRY = 2
 SCHEMA_LOCK_KEY = 0x7472_6164_656C_6162
 #: fragments of errors from concurrent schema creation (PostgreSQL, MySQL, SQLite)
 _RACE = ("already exists", "duplicate key", "uniqueviolation", "duplicatetable", "duplicate entry",
-         "pg_type_typname_nsp_index", "database is locked")
+         "pg_type_typname_nsp_index", "database is locked", "unique constraint failed")  # last: SQLite's
+                                                                                       # alembic_version race
 
 
 def redact(url: str) -> str:
