@@ -38,10 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a PPO V3 config key for this stage, e.g. ppo.net_arch=[64,64]")
 
 
-def _run_flags(args: argparse.Namespace) -> dict:
-    return run_overrides(args)
-
-
 def main(args: argparse.Namespace) -> int:
     from tradelab.config import parse_sets
     from tradelab.training.curriculum import load_curriculum, run_seeds, run_stage, smoke_curriculum
@@ -55,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
                                   .to_dict() for s in cur.stages])
     kwargs = dict(load_model=args.load_model, auto_optimize=args.auto_optimize, n_trials=args.n_trials,
                   storage=args.storage, timesteps=args.timesteps, n_envs=args.n_envs, force=args.force,
-                  ppo_overrides={**overrides, **_run_flags(args), **parse_sets(args.set)})
+                  ppo_overrides={**overrides, **run_overrides(args), **parse_sets(args.set)})
     if args.seeds:
         summary = run_seeds(cur, args.stage, args.seeds, args.output_dir, **kwargs)
         print(f"stage {args.stage} over seeds {args.seeds}: validation Sharpe "

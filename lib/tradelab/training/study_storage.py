@@ -33,10 +33,10 @@ MAX_RETRY = 2
 """how many times the parameters of a trial whose worker died are tried again"""
 #: pg_advisory_lock key serialising Optuna's schema creation ("tradelab" in ASCII, truncated)
 SCHEMA_LOCK_KEY = 0x7472_6164_656C_6162
-#: fragments of errors from concurrent schema creation (PostgreSQL, MySQL, SQLite)
+#: fragments of errors from concurrent schema creation (PostgreSQL, MySQL; SQLite: a locked file, or the
+#: ``alembic_version`` row two openers of a fresh file both insert)
 _RACE = ("already exists", "duplicate key", "uniqueviolation", "duplicatetable", "duplicate entry",
-         "pg_type_typname_nsp_index", "database is locked", "unique constraint failed")  # last: SQLite's
-                                                                                       # alembic_version race
+         "pg_type_typname_nsp_index", "database is locked", "unique constraint failed")
 
 
 def redact(url: str) -> str:
