@@ -140,8 +140,9 @@ def inference_data(
         raise DataError(f"{h5_path}: asset {asset!r} not stored; available: {store.assets} (asset = NAME; CLI: --asset)")
     if split not in ("train", "val", "test"):
         raise DataError(f"split must be train, val or test, got {split!r}")
-    frequency = (store.metadata.get("frequency") or {}).get(asset) if isinstance(store.metadata.get("frequency"), dict) \
-        else store.metadata.get("frequency")
+    frequency = store.metadata.get("frequency")  # one for the file, or per asset
+    if isinstance(frequency, dict):
+        frequency = frequency.get(asset)
     check_market(ckpt, asset, frequency, allow_other_market, f"{h5_path} ({split}/{asset})")
     ohlcv, source = store.frame(split, asset), f"h5:{h5_path}:{split}/{asset}"
     features = _observation_features(agent, ckpt, ohlcv, store.features(split, asset), source)
