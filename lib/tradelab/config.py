@@ -8,7 +8,11 @@ Unknown keys are an error listing the valid ones, never silently ignored.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
+import inspect
+import textwrap
 import types
 import typing
 from pathlib import Path
@@ -19,7 +23,8 @@ import yaml
 from tradelab.errors import ConfigError
 from tradelab.project import missing_note, resource_dir
 
-__all__ = ["ConfigBase", "load_yaml", "from_dict", "to_dict", "parse_value", "parse_sets", "set_dotted", "CONFIG_DIR"]
+__all__ = ["ConfigBase", "ConfigField", "load_yaml", "from_dict", "to_dict", "parse_value", "parse_sets", "set_dotted",
+           "config_fields", "field_docs", "config_from_parameters", "CONFIG_DIR"]
 
 #: The YAML defaults: ``configs/`` of the checkout, or the copy packaged with a non-editable install
 #: (see :mod:`tradelab.project`).
@@ -68,6 +73,57 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         if not isinstance(node, dict):
             raise ConfigError(f"override {key!r}: {part!r} is a value, not a section")
     node[parts[-1]] = value
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """``{field: docstring}`` of a config dataclass: the string literal right under each field (bases too)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):  # no source (frozen app, REPL class): no docs, same flags
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, nxt in zip(body, body[1:]):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(nxt, ast.Expr)
+                    and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
+                docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigField:
+    """One settable leaf of a (nested) config dataclass, as the CLI and the notebooks see it."""
+
+    key: str
+    """dotted key, e.g. ``sac.gamma``"""
+    type: Any
+    """the annotated type"""
+    default: Any
+    """the dataclass default (the YAML may set another)"""
+    doc: str
+    """the field's docstring, one line"""
+
+
+def config_fields(cls: type, prefix: str = "") -> list[ConfigField]:
+    """Every leaf key of config dataclass ``cls`` (nested sections flattened to dotted keys), in field order.
+
+    The single source of the command-line flags (:mod:`tradelab.cli.config_flags`) and of the check
+    that a notebook's parameters are config keys (:mod:`tradelab.notebooks.check`).
+    """
+    out: list[ConfigField] = []
+    types_, docs = _field_types(cls), field_docs(cls)
+    for f in dataclasses.fields(cls):
+        tp = types_[f.name]
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            out += config_fields(tp, f"{prefix}{f.name}.")
+        else:
+            out.append(ConfigField(f"{prefix}{f.name}", tp, default, docs.get(f.name, "")))
+    return out
 
 
 def _field_types(cls: type) -> dict[str, Any]:
@@ -151,9 +207,38 @@ class ConfigBase:
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
+    def with_overrides(self, overrides: dict[str, Any]) -> Self:
+        """A copy with dotted ``overrides`` applied in order (a None value sets None) and validated."""
+        data = to_dict(self)
+        for key, value in overrides.items():
+            set_dotted(data, key, value)
+        return from_dict(type(self), data, type(self).__name__)
+
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied and validated."""
         return from_dict(type(self), {**to_dict(self), **changes}, type(self).__name__)
 
     def validate(self) -> None:  # overridden where a field has a constraint
         """Raise :class:`ConfigError` naming the field when a value is out of range."""
+
+
+def config_from_parameters(cls: type, config_path: str | Path | None, parameters: dict[str, Any],
+                           names: dict[str, str] | None = None, presets: dict[str, Any] | None = None) -> Any:
+    """A workflow's config from a notebook's parameters (the same resolution as its command's flags).
+
+    Each parameter name is a config key (``num_episodes``, ``sac.gamma``) or one of ``names``, the
+    workflow's short names (``{"warmup_steps": "sac.warmup_steps"}``, also the command's aliases). A None
+    value keeps the YAML's. Order: the YAML, ``presets`` (a smoke budget), the parameters.
+    Unknown names are one :class:`ConfigError` listing the valid ones.
+    """
+    names = names or {}
+    keys = {f.key for f in config_fields(cls)}
+    sections = {k.rsplit(".", 1)[0] for k in keys if "." in k}
+    unknown = sorted(n for n in parameters if names.get(n, n) not in keys
+                     and not any(names.get(n, n).startswith(f"{k}.") for k in keys | sections))
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown parameter(s) {unknown}; use a config key (e.g. "
+                          f"{sorted(keys)[:6]} ...) or one of {sorted(names)}")
+    overrides = dict(presets or {})
+    overrides.update({names.get(k, k): v for k, v in parameters.items() if v is not None})
+    return cls.from_yaml(config_path, **overrides)

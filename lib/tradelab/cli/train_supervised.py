@@ -1,72 +1,45 @@
-"""`tradelab train supervised`: the Morningstar multi-task Keras model (flags override the YAML)."""
+"""`tradelab train supervised`: the Morningstar multi-task Keras model.
+
+Flags are derived from :class:`~tradelab.training.supervised_config.SupervisedConfig`
+(:mod:`tradelab.cli.config_flags`): every key is ``--section.key VALUE`` (``--model_params.use_attention
+true``) or ``--set KEY=VALUE``; seed 001's flags (``--epochs``, ``--batch_size`` ...) are aliases of its keys.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
 
+from tradelab.cli.config_flags import add_config_arguments, aliases, config_from_args
 from tradelab.config import CONFIG_DIR
+from tradelab.training.supervised_config import PARAMETERS, SupervisedConfig
 
 HELP = "train the supervised multi-task Keras model (CNN+LSTM: signal, volatility, regime)"
 DESCRIPTION = (
     "Train the hybrid CNN+LSTM on DATA_DIR/{asset}_final.parquet (build it with `tradelab data build`) "
     "and write the artifact folder (model.keras, scalers.json, features.json, labels.json, config.yaml, "
-    "history.json, metrics.json, train.log). Flags left unset take their value from --config."
+    "history.json, metrics.json, train.log). Flags left unset take their value from --config; the last "
+    "flag given wins."
 )
 
-# flag dest -> dotted config key
-_OVERRIDES = {
-    "asset": "data_loader_params.asset",
-    "epochs": "training_params.epochs",
-    "batch_size": "data_loader_params.batch_size",
-    "lr": "training_params.learning_rate",
-    "val_split": "data_loader_params.val_split",
-    "save_path": "paths.save_path",
-    "data_dir": "paths.data_dir",
-    "seed": "training_params.seed",
-    "threads": "training_params.threads",
-    "time_window": "data_loader_params.time_window",
-    "verbose": "training_params.verbose",
-}
+ALIASES = aliases(PARAMETERS, ["asset", "epochs", "batch_size", "lr", "val_split", "save_path", "data_dir", "seed",
+                               "threads", "time_window", "verbose"], underscore=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(CONFIG_DIR / "supervised.yaml"), help="YAML config")
-    parser.add_argument("--asset", default=argparse.SUPPRESS, help="asset (config default: goog)")
-    parser.add_argument("--epochs", type=int, default=argparse.SUPPRESS, help="maximum epochs (config default: 50)")
-    parser.add_argument("--batch_size", "--batch-size", type=int, default=argparse.SUPPRESS, help="batch size (config default: 32)")
-    parser.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="Adam learning rate (config default: 0.0003)")
-    parser.add_argument("--val_split", "--val-split", type=float,
-                        default=argparse.SUPPRESS, help="re-split train+val: last fraction is val (config default: the parquet's split)")
-    parser.add_argument("--save_path", "--save-path",
-                        default=argparse.SUPPRESS, help="artifact folder or a .keras/.h5 file in it (config default: outputs/mstar)")
-    parser.add_argument("--data-dir", "--data_dir", dest="data_dir", default=argparse.SUPPRESS, help="processed data folder (config default: data/processed)")
-    parser.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="seed (config default: 42)")
-    parser.add_argument("--threads", type=int, default=argparse.SUPPRESS, help="TF threads (config default: TRADELAB_THREADS or 1)")
-    parser.add_argument("--time-window", "--time_window", dest="time_window", type=int, default=argparse.SUPPRESS, help="window length in bars")
-    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=argparse.SUPPRESS, help="Keras progress output")
-    parser.add_argument("-o", "--override", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
-                        help="any config key, dotted (e.g. model_params.use_attention true)")
-
-
-def config_from_args(args: argparse.Namespace):
-    """The resolved :class:`SupervisedConfig`: YAML, then ``--override`` pairs, then named flags."""
-    from tradelab.config import parse_value
-    from tradelab.training.supervised import SupervisedConfig
-
-    overrides = {key: parse_value(value) for key, value in args.override}
-    flags = {key: getattr(args, dest, None) for dest, key in _OVERRIDES.items()}
-    overrides.update({key: value for key, value in flags.items() if value is not None})
-    return SupervisedConfig.from_yaml(args.config, **overrides)
+    default = CONFIG_DIR / "supervised.yaml"
+    parser.add_argument("--config", default=str(default), metavar="YAML", help="YAML config")
+    add_config_arguments(parser, SupervisedConfig, config_path=default, aliases=ALIASES)
 
 
 def main(args: argparse.Namespace) -> int:
-    from tradelab.training.supervised import summary_line, train_supervised
+    from tradelab.training.supervised import summary_line, train
 
-    metrics = train_supervised(config_from_args(args))
-    print(f"val:  {summary_line(metrics['val'])}")
-    print(f"test: {summary_line(metrics['test'])}")
-    print(f"artifacts: {metrics['artifact_dir']}")
+    result = train(config_from_args(SupervisedConfig, args))
+    heads = result.meta["heads"]
+    print(f"val:  {summary_line(heads['val'])}")
+    print(f"test: {summary_line(heads['test'])}")
+    print(f"artifacts: {result.output_dir}")
     return 0
 
 

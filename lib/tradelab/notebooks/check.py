@@ -86,7 +86,25 @@ def _fixable(nb: Any) -> list[str]:
     return found
 
 
-def _manual(nb: Any) -> list[str]:
+def _workflow_parameters(stem: str, names: set[str]) -> list[str]:
+    """A workflow notebook's parameters must be its config's keys or short names (:mod:`tradelab.workflows`)."""
+    from tradelab.config import config_fields
+    from tradelab.workflows import for_notebook
+
+    workflow = for_notebook(stem)
+    if workflow is None:
+        return []
+    cls = workflow.config_class()
+    keys = {f.key for f in config_fields(cls)}
+    allowed = keys | set(workflow.short_names()) | set(workflow.notebook_only) | {"output_dir"}
+    stray = sorted(names - allowed)
+    if not stray:
+        return []
+    return [f"parameters {stray} are not keys of {cls.__name__} (the {workflow.name} workflow): rename each to its "
+            f"config key, or add a short name to {workflow.parameters or 'the config'} (the command's alias too)"]
+
+
+def _manual(nb: Any, stem: str = "") -> list[str]:
     """Rules only a person can fix (in JupyterLab), as sentences that say how."""
     found = []
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
@@ -104,6 +122,8 @@ def _manual(nb: Any) -> list[str]:
     if injected:
         found.append(f"{_cells(injected)}: papermill's injected-parameters from an executed copy; delete it (move any "
                      "value you want to keep into the parameters cell)")
+    if len(tagged) == 1:
+        found += _workflow_parameters(stem, _parameter_names(tagged[0].source))
     if len(nb.cells) > MAX_CELLS:
         found.append(f"has {len(nb.cells)} cells, at most {MAX_CELLS} (merge cells or move logic into lib/tradelab)")
     if not nb.cells or nb.cells[0].cell_type != "markdown":
@@ -124,7 +144,7 @@ def check_notebook(path: str | Path) -> list[str]:
     except Exception as exc:  # nbformat raises several unrelated types for a broken file
         return [f"cannot be read as a notebook ({type(exc).__name__}: {exc})"]
     fix = f"fix: python -m tradelab.notebooks.check --fix {path}"
-    return [f"{problem} ({fix})" for problem in _fixable(nb)] + _manual(nb)
+    return [f"{problem} ({fix})" for problem in _fixable(nb)] + _manual(nb, Path(path).stem)
 
 
 def _normalise(nb: Any) -> None:

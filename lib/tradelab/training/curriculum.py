@@ -24,110 +24,24 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradelab.config import CONFIG_DIR, ConfigBase, load_yaml, set_dotted
+from tradelab.config import CONFIG_DIR, load_yaml, set_dotted
 from tradelab.errors import CheckpointError, ConfigError
-from tradelab.training.tuning import SearchSpace
+from tradelab.results import RunResult
+from tradelab.training.curriculum_config import (
+    CurriculumConfig,
+    CurriculumRun,
+    StageConfig,
+    load_curriculum,
+    smoke_curriculum,
+)
 
-__all__ = ["StageConfig", "CurriculumConfig", "stage_paths", "smoke_curriculum", "load_curriculum", "stage_ppo_config",
-           "split_validation", "run_stage", "run_seeds", "tune_stage"]
+__all__ = ["StageConfig", "CurriculumConfig", "CurriculumRun", "stage_paths", "smoke_curriculum", "load_curriculum",
+           "stage_ppo_config", "split_validation", "run_stage", "run_seeds", "train", "tune_stage"]
 
 log = logging.getLogger("tradelab.curriculum")
-
-
-@dataclass(frozen=True)
-class StageConfig(ConfigBase):
-    """One curriculum stage."""
-
-    stage: int
-    """stage number (1, 2, 3...)"""
-    assets: tuple[str, ...]
-    """assets traded in this stage (embedded names or CSV/parquet paths)"""
-    name: str = ""
-    """what the stage teaches"""
-    timesteps: int = 500_000
-    """training steps of the stage's full run"""
-    n_envs: int = 8
-    """parallel environments"""
-    sharpe_target: float = 0.5
-    """gate: validation Sharpe the final model must reach"""
-    learning_rate: float = 5e-5
-    """stage learning rate (replaced by the tuned one with --auto-optimize)"""
-    n_steps: int = 4096
-    """stage rollout length"""
-    ent_coef: float = 0.01
-    """stage entropy coefficient"""
-    tune_timesteps: int = 50_000
-    """training steps of one Optuna trial"""
-    search: SearchSpace = field(default_factory=SearchSpace)
-    """Optuna ranges for this stage"""
-
-
-@dataclass(frozen=True)
-class CurriculumConfig(ConfigBase):
-    """configs/curriculum.yaml: the base PPO config and the stages."""
-
-    stages: tuple[StageConfig, ...] = ()
-    """the stages, in order"""
-    base_config: str = "ppo_v3.yaml"
-    """PPO V3 config every stage starts from (relative to this file or configs/)"""
-    base_overrides: dict[str, Any] = field(default_factory=dict)
-    """nested overrides merged into the base config"""
-    n_trials: int = 15
-    """Optuna trials per --auto-optimize call"""
-    evals_per_trial: int = 4
-    """intermediate validation evaluations per trial (median pruner)"""
-    output_dir: str = "outputs/curriculum"
-    """curriculum folder"""
-    gate_fraction: float = 0.5
-    """share of the validation bars (the latest) kept for the gate; Optuna and best-checkpoint use the rest"""
-    gate_purge_gap: int | None = None
-    """bars dropped between the tuning and gate parts of validation; None: env.window (no gate
-    observation then holds a bar the tuning part scored)"""
-    config_dir: str = ""
-    """folder of the YAML this was read from (set by load_curriculum)"""
-
-    def validate(self) -> None:
-        numbers = [s.stage for s in self.stages]
-        if not numbers or numbers != list(range(1, len(numbers) + 1)):
-            raise ConfigError(f"stages must be numbered 1..N in order, got {numbers}")
-        if not 0 < self.gate_fraction < 1:
-            raise ConfigError(f"gate_fraction = {self.gate_fraction} must be in (0, 1): part of validation is "
-                              "for tuning, the rest for the gate")
-        if self.gate_purge_gap is not None and self.gate_purge_gap < 0:
-            raise ConfigError(f"gate_purge_gap = {self.gate_purge_gap} must be >= 0 (or null for env.window)")
-
-    def get(self, n: int) -> StageConfig:
-        if not 1 <= n <= len(self.stages):
-            raise ConfigError(f"--stage {n} does not exist; the curriculum has stages 1..{len(self.stages)}")
-        return self.stages[n - 1]
-
-
-def load_curriculum(path: str | Path | None = None, **overrides: Any) -> CurriculumConfig:
-    """Read the curriculum YAML (default configs/curriculum.yaml) with dotted overrides."""
-    path = Path(path) if path else CONFIG_DIR / "curriculum.yaml"
-    data = load_yaml(path)
-    for key, value in overrides.items():
-        set_dotted(data, key, value)
-    data.setdefault("config_dir", str(path.resolve().parent))
-    return CurriculumConfig.from_dict(data, str(path))
-
-
-def smoke_curriculum(cur: CurriculumConfig) -> tuple[CurriculumConfig, dict[str, Any]]:
-    """Tiny budgets for smoke runs (tests, notebooks' ``smoke``): every stage 256 steps on 2 envs,
-    Optuna trials of 128 steps over n_steps 32/64, and the small network of ``SMOKE_OVERRIDES``."""
-    from tradelab.training.ppo import SMOKE_OVERRIDES
-
-    stages = []
-    for s in cur.stages:
-        search = s.search.replace(n_steps=[32, 64])
-        stages.append(s.replace(timesteps=256, n_envs=2, n_steps=64, tune_timesteps=128, search=search.to_dict())
-                      .to_dict())
-    overrides = {k: v for k, v in SMOKE_OVERRIDES.items() if k not in ("training.total_timesteps", "training.n_envs")}
-    return cur.replace(stages=stages, evals_per_trial=2), overrides
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -353,6 +267,42 @@ def run_seeds(cur: CurriculumConfig, n: int, seeds: list[int], output_dir: str |
             summary[f"{part}_{key}_values"] = values.tolist()
     atomic_write_json(out / f"stage{n}_seeds_report.json", summary)
     return summary
+
+
+def stage_result(report: dict[str, Any], output_dir: str | Path) -> RunResult:
+    """Stage ``report`` as the curriculum's :class:`~tradelab.results.RunResult` (written as ``metrics.json``
+    in ``output_dir`` by :func:`train`): the stage's test strategies beside the gate and validation."""
+    out = Path(output_dir)
+    n = int(report["stage"])
+    test_file = stage_paths(out, n)["test"] / "metrics.json"
+    test = RunResult.read(test_file) if report.get("test") is not None and test_file.is_file() else None
+    meta = {**(test.meta if test else {}), "workflow": "curriculum", "focus": f"ploutos_stage{n}",
+            "asset": list(report["assets"]), "seed": report.get("seed"),
+            "results": [test_file.relative_to(out).as_posix()] if test else [],
+            **{k: report.get(k) for k in ("stage", "gate", "validation", "validation_gate", "optimized_params",
+                                          "final_model", "best_model", "loaded_from", "num_timesteps",
+                                          "stopped_early")}}
+    return RunResult(strategies=test.strategies if test else {}, by_cost=test.by_cost if test else {}, meta=meta,
+                     output_dir=out)
+
+
+def train(run: CurriculumRun) -> RunResult:
+    """The curriculum workflow: run one stage (or one per seed) and write its ``metrics.json`` RunResult."""
+    cur, overrides = run.curriculum()
+    out = Path(run.output_dir or cur.output_dir)
+    kwargs = dict(load_model=run.load_model, auto_optimize=run.auto_optimize, n_trials=run.n_trials,
+                  storage=run.storage, timesteps=run.timesteps, n_envs=run.n_envs, force=run.force,
+                  ppo_overrides=overrides)
+    if run.seeds:
+        summary = run_seeds(cur, run.stage, list(run.seeds), out, **kwargs)
+        results = [f"seed{s}/{stage_paths(out, run.stage)['test'].name}/metrics.json" for s in run.seeds]
+        result = RunResult(strategies={}, by_cost={}, output_dir=out, meta={
+            "workflow": "curriculum", "focus": None, "asset": list(cur.get(run.stage).assets), "stage": run.stage,
+            "seeds": summary, "results": [r for r in results if (out / r).is_file()]})
+    else:
+        result = stage_result(run_stage(cur, run.stage, out, seed=run.seed, **kwargs), out)
+    result.write()
+    return result
 
 
 def tune_stage(config: str | Path, stage: int, *, study: str | None = None, storage: str | None = None,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tradelab.errors import CheckpointError, ConfigError
+from tradelab.results import RunResult
 from tradelab.training.ppo_config import (
     SMOKE_OVERRIDES,
     DataSection,
@@ -31,6 +32,7 @@ from tradelab.training.ppo_envs import env_config, make_eval_env, make_train_env
 from tradelab.training.ppo_io import build_model, load_model, params_sha256, save_model_atomic
 
 __all__ = [
+    "train",
     "DataSection", "PPOParams", "TrainingSection", "PPOV3Config", "RunLayout", "policy_kwargs",
     "make_train_env", "make_eval_env", "build_model", "load_model", "save_model_atomic",
     "evaluate_split", "evaluate_test", "train_ppo", "env_config", "run_experiment", "SMOKE_OVERRIDES",
@@ -321,3 +323,18 @@ def run_experiment(cfg: PPOV3Config, load_from: str | Path | None = None, test: 
             metrics["note"] = "stopped at training.max_runtime before the budget: resume, then the test split is read"
         atomic_write_json(out / "metrics.json", metrics)
         return {**metrics, "model": result["model"]}
+
+
+def train(cfg: PPOV3Config) -> RunResult:
+    """The PPO V3 workflow (`tradelab train ppo`, notebook 03): train from ``training.load_model`` or a fresh
+    network, then the test backtest once unless ``training.final_test`` is false; returns the run's
+    ``metrics.json`` as a :class:`~tradelab.results.RunResult` (``model`` holds the trained model)."""
+    from tradelab.training.model_paths import resolve_model_path
+
+    out = Path(cfg.output_dir)  # like PPO.load: "x" finds x.zip; also relative to the run's (models/) folder
+    load = cfg.training.load_model
+    load_from = resolve_model_path(load, [out, out / "models"]) if load else None
+    outcome = run_experiment(cfg, load_from=load_from, test=cfg.training.final_test)
+    result = RunResult.read(out / "metrics.json")
+    result.model = outcome["model"]
+    return result

@@ -17,7 +17,7 @@ from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
 
 __all__ = [
-    "DataSection", "PPOParams", "TrainingSection", "PPOV3Config", "SMOKE_OVERRIDES", "PPO_HYPERPARAMS",
+    "PARAMETERS", "DataSection", "PPOParams", "TrainingSection", "PPOV3Config", "SMOKE_OVERRIDES", "PPO_HYPERPARAMS",
     "NETWORK_FIELDS", "ppo_kwargs", "policy_kwargs",
 ]
 
@@ -31,6 +31,13 @@ SMOKE_OVERRIDES: dict[str, Any] = {
 }
 ACTIVATIONS = ("tanh", "relu")
 ARCHITECTURES = ("shared", "separate")
+
+
+#: Short names of config keys: notebook 03's parameters and `tradelab train ppo`'s flags (seed 003's).
+PARAMETERS: dict[str, str] = {
+    "assets": "data.assets", "h5_path": "data.h5_path", "total_timesteps": "training.total_timesteps",
+    "n_envs": "training.n_envs", "seed": "training.seed", "load_model": "training.load_model",
+}
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,11 @@ class TrainingSection(ConfigBase):
     """start over in a folder that holds another run's checkpoints (they are removed)"""
     max_runtime: str | float | None = None
     """wall-clock budget: seconds or '11h'/'90m'; None/'auto' = 11 h on Kaggle, unlimited locally; 'off'"""
+    load_model: str | None = None
+    """start from this PPO zip's weights (found like PPO.load: "x" finds x.zip, also under output_dir and
+    output_dir/models); None: a fresh network"""
+    final_test: bool = True
+    """after training, backtest the test split once beside the baselines"""
     normalize_obs: bool = True
     """SB3 VecNormalize on observations (statistics saved as JSON beside every model, see training.vecnorm)"""
     normalize_reward: bool = True

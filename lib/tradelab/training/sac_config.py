@@ -1,7 +1,10 @@
-"""SAC run configuration (``configs/sac.yaml``): :class:`SACTrainingConfig` (agent, env and run settings)
-and :data:`SMOKE_OVERRIDES` (the tiny budget of smoke runs).
+"""SAC workflow configuration (``configs/sac.yaml``): :class:`SACTrainingConfig` holds every setting of a
+run (agent, env, data, output folder, episodes, frequencies, agent id, resume) and
+:data:`SMOKE_OVERRIDES` the tiny budget of smoke runs.
 
-Used by :class:`~tradelab.training.sac_trainer.KaggleTrainer`, which re-exports these names.
+``tradelab train sac`` derives its flags from it (:mod:`tradelab.cli.config_flags`), notebook 02's
+parameters are its keys, and :func:`tradelab.training.sac_trainer.train` runs it;
+:class:`~tradelab.training.sac_trainer.KaggleTrainer` (the seed guide's keyword arguments) builds one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from tradelab.config import CONFIG_DIR, ConfigBase
 from tradelab.envs.config import TradingEnvConfig
 from tradelab.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG", "SMOKE_OVERRIDES", "SACTrainingConfig"]
+__all__ = ["PARAMETERS", "DEFAULT_CONFIG", "SMOKE_OVERRIDES", "SACTrainingConfig"]
 
 DEFAULT_CONFIG = CONFIG_DIR / "sac.yaml"
 
@@ -24,10 +27,38 @@ SMOKE_OVERRIDES: dict[str, Any] = {
 }
 
 
+#: Short names of config keys: notebook 02's parameters and `tradelab train sac`'s flags (the seed guide's);
+#: every other top-level key is its own name (``num_episodes``, ``agent_id`` ...).
+PARAMETERS: dict[str, str] = {"device": "sac.device", "warmup_steps": "sac.warmup_steps", "resume": "resume_from"}
+
+
 @dataclass(frozen=True)
 class SACTrainingConfig(ConfigBase):
-    """Everything the SAC trainer needs besides the command-line arguments (``configs/sac.yaml``)."""
+    """Every setting of a SAC run (``configs/sac.yaml``): what to train on, where, how long, and how."""
 
+    h5_path: str | None = None
+    """processed_data.h5 (a path or glob pattern); None: the first under /kaggle/input on Kaggle, else
+    data/processed/processed_data.h5"""
+    output_dir: str | None = None
+    """run folder (best/final agents, checkpoints, logs, metrics.json); None: /kaggle/working on Kaggle,
+    else outputs/sac"""
+    asset: str | None = None
+    """asset in the file; None: the first"""
+    agent_id: int = 1
+    """1 SAC, 2 SAC + auxiliary next-return head, 3 SAC + HMM regime probabilities"""
+    num_episodes: int = 100
+    """total training episodes (a resumed run continues up to this number)"""
+    eval_frequency: int = 10
+    """evaluate on the whole validation split every N episodes (and after the last)"""
+    checkpoint_frequency: int = 5
+    """resumable checkpoint (+ replay buffer) every N episodes"""
+    resume_from: str | None = None
+    """a checkpoint .pt, a run or checkpoints folder (its newest) or a glob pattern to continue from;
+    None: the newest checkpoint in output_dir, if any"""
+    fresh: bool = False
+    """start over although output_dir holds checkpoints (they are removed)"""
+    progress: bool = True
+    """show a progress bar over episodes"""
     sac: SACConfig = field(default_factory=SACConfig)
     """Agent hyper-parameters."""
     env: TradingEnvConfig = field(default_factory=TradingEnvConfig)
@@ -50,6 +81,12 @@ class SACTrainingConfig(ConfigBase):
     def validate(self) -> None:
         from tradelab.utils.runtime import parse_max_runtime
 
+        for name in ("num_episodes", "eval_frequency", "checkpoint_frequency"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} = {value!r} must be a whole number >= 1")
+        if self.agent_id not in (1, 2, 3):
+            raise ConfigError(f"agent_id = {self.agent_id!r} must be 1 (SAC), 2 (+ auxiliary head) or 3 (+ HMM regimes)")
         parse_max_runtime(self.max_runtime, "max_runtime")
         if self.episode_length < 2:
             raise ConfigError(f"episode_length = {self.episode_length} must be >= 2")

@@ -31,6 +31,7 @@ import numpy as np
 
 from tradelab.agents.sac import SACAgent
 from tradelab.errors import ConfigError
+from tradelab.results import RunResult
 from tradelab.training.sac_config import DEFAULT_CONFIG, SMOKE_OVERRIDES, SACTrainingConfig
 from tradelab.training.sac_folder import (
     adopt_previous_best,
@@ -50,43 +51,61 @@ from tradelab.training.sac_stats import (
 )
 from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
 
-__all__ = ["SMOKE_OVERRIDES", "SACTrainingConfig", "KaggleTrainer", "EpisodeStatsCallback", "find_latest_checkpoint",
+__all__ = ["SMOKE_OVERRIDES", "SACTrainingConfig", "KaggleTrainer", "load_config", "train", "EpisodeStatsCallback", "find_latest_checkpoint",
            "default_paths", "DEFAULT_CONFIG", "FLAT_STATS_KEYS", "evaluate_policy_on"]
 
 log = logging.getLogger("tradelab.sac")
 
 
-class KaggleTrainer:
-    """The seed guide's trainer (see module docstring for files written).
+def train(config: SACTrainingConfig) -> RunResult:
+    """The SAC workflow (`tradelab train sac`, notebook 02): train, validate, test the best agent once;
+    returns the run's ``metrics.json`` as a :class:`~tradelab.results.RunResult` (``model``: the agent)."""
+    trainer = KaggleTrainer.from_config(config)
+    agent, _ = trainer.run_training()
+    result = RunResult.read(trainer.output_dir / "metrics.json")
+    result.model = agent
+    return result
 
-    :param h5_path: ``processed_data.h5``; None: see :func:`default_paths`.
-    :param output_dir: run folder (created); None: see :func:`default_paths`.
-    :param num_episodes: total episodes (a resumed run continues up to this number).
-    :param eval_frequency: evaluate on val every this many episodes (and after the last).
-    :param checkpoint_frequency: periodic checkpoint every this many episodes.
-    :param agent_id: 1 SAC, 2 SAC + auxiliary next-return head, 3 SAC + HMM regime probabilities.
-    :param device: "auto" (CUDA when present), "cpu", "cuda".
-    :param asset: asset in the file (default: the first).
-    :param episode_length, warmup_steps, seed, threads: override the config's values when given.
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> SACTrainingConfig:
+    """``configs/sac.yaml`` (or ``path``) with dotted ``overrides``; the dataclass defaults when no YAML ships."""
+    return SACTrainingConfig.from_yaml(path or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None), **overrides)
+
+
+class KaggleTrainer:
+    """The seed guide's trainer (see module docstring for files written): a facade over
+    :class:`SACTrainingConfig`, which holds every one of these settings (``configs/sac.yaml``).
+
+    Each keyword left at None keeps the config's value (the YAML's, defaults in brackets):
+
+    :param h5_path: ``processed_data.h5`` [the first under /kaggle/input on Kaggle, else data/processed].
+    :param output_dir: run folder (created) [/kaggle/working on Kaggle, else outputs/sac].
+    :param num_episodes: total episodes (a resumed run continues up to this number) [100].
+    :param eval_frequency: evaluate on val every this many episodes (and after the last) [10].
+    :param checkpoint_frequency: periodic checkpoint every this many episodes [5].
+    :param agent_id: 1 SAC, 2 SAC + auxiliary next-return head, 3 SAC + HMM regime probabilities [1].
+    :param device: "auto" (CUDA when present), "cpu", "cuda" (``sac.device``) [auto].
+    :param asset: asset in the file [the first].
+    :param episode_length, warmup_steps, seed, threads: ``episode_length``, ``sac.warmup_steps``, ``seed``, ``threads``.
     :param resume_from: a checkpoint ``.pt``, a run/checkpoints folder (newest) or a glob pattern.
-    :param config: a :class:`SACTrainingConfig` or a YAML path (default ``configs/sac.yaml``).
-    :param progress: show a tqdm bar over episodes.
+    :param config: a :class:`SACTrainingConfig` or a YAML path [configs/sac.yaml].
+    :param progress: show a tqdm bar over episodes [True].
     :param fresh: start over although ``output_dir`` holds checkpoints (they are removed; without it a
         folder with checkpoints is resumed from the newest). ``agent_{id}_best.pt`` is only replaced
         by a better agent, also across runs.
-    :param max_runtime: wall-clock budget overriding the config's (seconds or "11h"); when reached the
-        trainer writes a checkpoint and returns, and the next ``run_training`` continues from it.
+    :param max_runtime: wall-clock budget (seconds or "11h"); when reached the trainer writes a
+        checkpoint and returns, and the next ``run_training`` continues from it.
     """
 
     def __init__(
         self,
         h5_path: str | Path | None = None,
         output_dir: str | Path | None = None,
-        num_episodes: int = 100,
-        eval_frequency: int = 10,
-        checkpoint_frequency: int = 5,
-        agent_id: int = 1,
-        device: str = "auto",
+        num_episodes: int | None = None,
+        eval_frequency: int | None = None,
+        checkpoint_frequency: int | None = None,
+        agent_id: int | None = None,
+        device: str | None = None,
         asset: str | None = None,
         episode_length: int | None = None,
         warmup_steps: int | None = None,
@@ -94,34 +113,45 @@ class KaggleTrainer:
         threads: int | None = None,
         resume_from: str | Path | None = None,
         config: SACTrainingConfig | str | Path | None = None,
-        progress: bool = True,
-        fresh: bool = False,
+        progress: bool | None = None,
+        fresh: bool | None = None,
         max_runtime: str | float | None = None,
     ) -> None:
         for name, value in (("num_episodes", num_episodes), ("eval_frequency", eval_frequency),
                             ("checkpoint_frequency", checkpoint_frequency)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1:
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1):
                 raise ConfigError(f"{name} = {value!r} must be a whole number >= 1")
-        if not isinstance(config, SACTrainingConfig):
-            path = config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-            config = SACTrainingConfig.from_yaml(path) if path else SACTrainingConfig()
-        overrides = {"episode_length": episode_length, "seed": seed, "threads": threads}
-        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
-        sac_changes: dict[str, Any] = {"device": device, "seed": config.seed}
-        if warmup_steps is not None:
-            sac_changes["warmup_steps"] = int(warmup_steps)
-        self.config = config.replace(sac={**config.sac.to_dict(), **sac_changes})
+        base = config if isinstance(config, SACTrainingConfig) else load_config(config)
+        given = {"h5_path": h5_path, "output_dir": output_dir, "num_episodes": num_episodes,
+                 "eval_frequency": eval_frequency, "checkpoint_frequency": checkpoint_frequency,
+                 "agent_id": agent_id, "asset": asset, "episode_length": episode_length, "seed": seed,
+                 "threads": threads, "resume_from": resume_from, "progress": progress, "fresh": fresh,
+                 "max_runtime": max_runtime}
+        changes = {k: (str(v) if isinstance(v, Path) else int(v) if isinstance(v, np.integer) else v)
+                   for k, v in given.items() if v is not None}
+        sac = {k: v for k, v in {"device": device, "warmup_steps": warmup_steps}.items() if v is not None}
+        cfg = base.replace(**changes)
+        self._adopt(cfg.replace(sac={**cfg.sac.to_dict(), **sac}) if sac else cfg)
+
+    @classmethod
+    def from_config(cls, config: SACTrainingConfig) -> KaggleTrainer:
+        """The trainer of a resolved config (what :func:`train` and ``tradelab train sac`` use)."""
+        trainer = cls.__new__(cls)
+        trainer._adopt(config)
+        return trainer
+
+    def _adopt(self, config: SACTrainingConfig) -> None:
+        """Take every setting from ``config`` (the agent's seed follows the run's)."""
+        self.config = config.replace(sac={**config.sac.to_dict(), "seed": config.seed})
         default_h5, default_out = default_paths()
-        self.h5_path = Path(h5_path) if h5_path is not None else default_h5
-        self.output_dir = Path(output_dir) if output_dir is not None else default_out
-        self.num_episodes, self.eval_frequency = int(num_episodes), int(eval_frequency)
-        self.checkpoint_frequency, self.agent_id = int(checkpoint_frequency), int(agent_id)
-        self.asset, self.resume_from, self.progress = asset, resume_from, progress
+        self.h5_path = Path(config.h5_path) if config.h5_path is not None else default_h5
+        self.output_dir = Path(config.output_dir) if config.output_dir is not None else default_out
+        self.num_episodes, self.eval_frequency = config.num_episodes, config.eval_frequency
+        self.checkpoint_frequency, self.agent_id = config.checkpoint_frequency, config.agent_id
+        self.asset, self.resume_from, self.progress = config.asset, config.resume_from, config.progress
+        self.fresh = config.fresh
         self.agent: SACAgent | None = None
         self.stats: dict[str, Any] = {}
-        self.fresh = bool(fresh)
-        if max_runtime is not None:
-            self.config = self.config.replace(max_runtime=max_runtime)
 
     # -- setup ------------------------------------------------------------------------------------
     def _setup(self) -> None:

@@ -18,7 +18,9 @@ import yaml
 from tradelab.errors import ConfigError
 from tradelab.models.hybrid import SIGNAL_HEAD
 from tradelab.models.hybrid_artifacts import HybridPredictor, load_artifacts, outputs_frame, save_model_atomic
+from tradelab.results import RunResult
 from tradelab.training.supervised_config import (
+    PARAMETERS,
     CallbackParams,
     DataLoaderParams,
     ModelParams,
@@ -43,6 +45,7 @@ __all__ = [
     "CallbackParams",
     "SupervisedConfig",
     "resolve_run_dir",
+    "train",
     "train_supervised",
     "load_artifacts",
 ]
@@ -243,6 +246,13 @@ def _logreg_and_trading(config: SupervisedConfig, data: Any, results: dict[str, 
                                     "features": "last row of each window"}, "trading": trading}
 
 
+def train(config: SupervisedConfig) -> RunResult:
+    """The supervised workflow: train, evaluate val then test once, write the artifact folder; its
+    ``metrics.json`` as a :class:`~tradelab.results.RunResult` (``meta.heads``: per-split head metrics)."""
+    metrics = train_supervised(config)
+    return RunResult.read(Path(metrics["artifact_dir"]) / "metrics.json")
+
+
 def summary_line(split_metrics: dict[str, Any]) -> str:
     """One line: model vs baselines per head (accuracy for classifiers, RMSE for volatility)."""
     parts = []
@@ -266,21 +276,16 @@ SMOKE_OVERRIDES: dict[str, Any] = {
 
 
 def notebook_config(config_path: str | Path | None, output_dir: str | Path, smoke: bool = False,
-                    **flags: Any) -> SupervisedConfig:
+                    **parameters: Any) -> SupervisedConfig:
     """Config for the notebook: YAML, then smoke overrides, then the notebook's parameters.
 
-    ``flags`` use the CLI names (``asset``, ``epochs``, ``batch_size``, ``lr``, ``data_dir``, ``seed``).
+    ``parameters`` are config keys or their short names (:data:`PARAMETERS`: ``asset``, ``epochs``,
+    ``batch_size``, ``lr``, ``data_dir``, ``seed`` ...), the same as the command's flags.
     """
-    keys = {"asset": "data_loader_params.asset", "epochs": "training_params.epochs",
-            "batch_size": "data_loader_params.batch_size", "lr": "training_params.learning_rate",
-            "data_dir": "paths.data_dir", "seed": "training_params.seed", "val_split": "data_loader_params.val_split"}
-    unknown = sorted(set(flags) - set(keys))
-    if unknown:
-        raise ConfigError(f"notebook_config: unknown parameter(s) {unknown}; known: {sorted(keys)}")
-    overrides = dict(SMOKE_OVERRIDES) if smoke else {}
-    overrides.update({keys[k]: v for k, v in flags.items() if v is not None})
-    overrides["paths.save_path"] = str(output_dir)
-    return SupervisedConfig.from_yaml(config_path, **overrides)
+    from tradelab.config import config_from_parameters
+
+    return config_from_parameters(SupervisedConfig, config_path, {**parameters, "paths.save_path": str(output_dir)},
+                                  PARAMETERS, SMOKE_OVERRIDES if smoke else None)
 
 
 def predictor_from_model(model: Any, data: Any, time_window: int, config: SupervisedConfig) -> HybridPredictor:

@@ -15,8 +15,18 @@ from tradelab.config import ConfigBase
 from tradelab.errors import ConfigError
 from tradelab.models.hybrid import HEADS
 
-__all__ = ["PathsConfig", "DataLoaderParams", "ModelParams", "TrainingParams", "CallbackParams", "SupervisedConfig",
+__all__ = ["PARAMETERS", "PathsConfig", "DataLoaderParams", "ModelParams", "TrainingParams", "CallbackParams", "SupervisedConfig",
            "seed_001_keys"]
+
+
+#: Short names of config keys: notebook 01's parameters and `tradelab train supervised`'s flags (seed 001's).
+PARAMETERS: dict[str, str] = {
+    "asset": "data_loader_params.asset", "epochs": "training_params.epochs",
+    "batch_size": "data_loader_params.batch_size", "lr": "training_params.learning_rate",
+    "val_split": "data_loader_params.val_split", "save_path": "paths.save_path", "output_dir": "paths.save_path",
+    "data_dir": "paths.data_dir", "seed": "training_params.seed", "threads": "training_params.threads",
+    "time_window": "data_loader_params.time_window", "verbose": "training_params.verbose",
+}
 
 
 @dataclass(frozen=True)
