@@ -10,6 +10,7 @@ parameters are its keys, and :func:`tradelab.training.sac_trainer.train` runs it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tradelab.agents.sac import SACConfig
@@ -17,7 +18,7 @@ from tradelab.config import CONFIG_DIR, ConfigBase
 from tradelab.envs.config import TradingEnvConfig
 from tradelab.errors import ConfigError
 
-__all__ = ["PARAMETERS", "DEFAULT_CONFIG", "SMOKE_OVERRIDES", "SACTrainingConfig"]
+__all__ = ["PARAMETERS", "load_config", "DEFAULT_CONFIG", "SMOKE_OVERRIDES", "SACTrainingConfig"]
 
 DEFAULT_CONFIG = CONFIG_DIR / "sac.yaml"
 
@@ -92,3 +93,8 @@ class SACTrainingConfig(ConfigBase):
             raise ConfigError(f"episode_length = {self.episode_length} must be >= 2")
         if self.keep_replay_buffers < 0:
             raise ConfigError(f"keep_replay_buffers = {self.keep_replay_buffers} must be >= 0")
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> SACTrainingConfig:
+    """``configs/sac.yaml`` (or ``path``) with dotted ``overrides``; the dataclass defaults when no YAML ships."""
+    return SACTrainingConfig.from_yaml(path or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None), **overrides)

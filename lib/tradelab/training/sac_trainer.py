@@ -32,7 +32,7 @@ import numpy as np
 from tradelab.agents.sac import SACAgent
 from tradelab.errors import ConfigError
 from tradelab.results import RunResult
-from tradelab.training.sac_config import DEFAULT_CONFIG, SMOKE_OVERRIDES, SACTrainingConfig
+from tradelab.training.sac_config import DEFAULT_CONFIG, SMOKE_OVERRIDES, SACTrainingConfig, load_config
 from tradelab.training.sac_folder import (
     adopt_previous_best,
     best_on_disk,
@@ -65,11 +65,6 @@ def train(config: SACTrainingConfig) -> RunResult:
     result = RunResult.read(trainer.output_dir / "metrics.json")
     result.model = agent
     return result
-
-
-def load_config(path: str | Path | None = None, **overrides: Any) -> SACTrainingConfig:
-    """``configs/sac.yaml`` (or ``path``) with dotted ``overrides``; the dataclass defaults when no YAML ships."""
-    return SACTrainingConfig.from_yaml(path or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None), **overrides)
 
 
 class KaggleTrainer:
