@@ -55,12 +55,14 @@ def main(args: argparse.Namespace) -> int:
         warmup_steps=args.warmup_steps, seed=args.seed, threads=args.threads, resume_from=args.resume,
         config=args.config, progress=not args.no_progress, fresh=args.fresh, max_runtime=args.max_runtime,
     )
+    from tradelab.results import RunResult
+
     _, stats = trainer.run_training()
     summary = {"output_dir": str(trainer.output_dir), "best_val_sharpe": stats["best_val_sharpe"],
                "best_episode": stats["best_episode"]}
-    test = stats.get("test") or {}
+    test = RunResult.read(trainer.output_dir).strategies  # {} when max_runtime stopped it before the test
     for name in (f"sac_agent_{args.agent_id}", "buy_and_hold", "flat", "sma_crossover"):
-        if isinstance(test.get(name), dict):
+        if name in test:
             summary[f"test_sharpe_{name}"] = test[name].get("sharpe_ratio")
     print(json.dumps(summary, indent=2, default=str))
     return 0

@@ -15,8 +15,8 @@ Layout under ``output_dir``::
     models/stage{N}/best_model.zip                      best on validation (EvalCallback)
     models/stage{N}/optimized_params.json               when tuned
     models/stage{N}_final.zip (+ .scalers.json, .config.json)
-    stage{N}_report.json                                gate, validation, test vs baselines
-    stage{N}_test/                                      metrics.json, equity.csv, plots
+    stage{N}_report.json                                gate, validation, test strategies at 1x costs
+    stage{N}_test/                                      metrics.json (RunResult, by cost), equity.csv, plots
     logs/curriculum.log  logs/training_v3.log  logs/resources.json   run logs, CPU/RSS/GPU samples
 """
 
@@ -313,11 +313,13 @@ def _run_stage(
     log.info("stage %d gate: Sharpe %.4g on the gate part (tuning part %.4g) vs target %s -> %s", n, val_sharpe,
              tune_sharpe, stage.sharpe_target, "PASSED" if gate["passed"] else "FAILED")
     # The test split is read here, once, after training, tuning and the gate are settled.
-    test = None if result["stopped_early"] else evaluate_test(result["model"], cfg, prepared.load("test"),
-                                                             paths["test"], name=f"ploutos_stage{n}")
+    test = None if result["stopped_early"] else evaluate_test(
+        result["model"], cfg, prepared.load("test"), paths["test"], name=f"ploutos_stage{n}",
+        run_meta={"workflow": "curriculum", "data_hash": prepared.data_hash, "stage": n})
     report = {
         "stage": n, "name": stage.name, "assets": list(stage.assets), "seed": seed, "gate": gate,
-        "validation": result["val"], "validation_gate": gate_val, "test": test, "loaded_from": str(load_from or ""),
+        "validation": result["val"], "validation_gate": gate_val, "test": test.strategies if test else None,
+        "test_result": str(test.path) if test else None, "loaded_from": str(load_from or ""),
         "start_weights_sha256": result["start_weights_sha256"],
         "final_weights_sha256": params_sha256(result["model"]),
         "final_model": result["final_model"], "best_model": result["best_model"],
