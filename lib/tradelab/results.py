@@ -48,7 +48,7 @@ from typing import Any
 
 from tradelab.errors import ConfigError
 
-__all__ = ["SCHEMA_VERSION", "METRICS_FILE", "WORKFLOWS", "RunResult", "make_meta", "period_of"]
+__all__ = ["SCHEMA_VERSION", "METRICS_FILE", "WORKFLOWS", "RunResult", "make_meta", "period_of", "result_files"]
 
 SCHEMA_VERSION = 2
 METRICS_FILE = "metrics.json"
@@ -76,6 +76,24 @@ def period_of(index: Any) -> dict[str, Any] | None:
     return {"start": index[0].isoformat(), "end": index[-1].isoformat(), "n_bars": len(index),
             "frequency": infer_frequency(index) if len(index) >= 3 else None,
             "periods_per_year": annualisation(index)}
+
+
+def result_files(path: str | Path) -> list[Path]:
+    """``path`` (a metrics.json or its folder), then every file its ``meta.results`` names, recursively,
+    each once, in order (resolved paths; a named file that is missing is listed and not followed)."""
+    path = Path(path)
+    found: list[Path] = []
+
+    def visit(file: Path) -> None:
+        if file in found:
+            return
+        found.append(file)
+        if file.is_file():
+            for rel in RunResult.read(file).meta.get("results") or []:
+                visit((file.parent / rel).resolve())
+
+    visit((path / METRICS_FILE if path.is_dir() else path).resolve())
+    return found
 
 
 def _is_metrics(value: Any) -> bool:

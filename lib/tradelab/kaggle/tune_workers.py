@@ -63,7 +63,6 @@ def kernel_worker(*, study: str, stage: int, storage_file: str | None, storage_s
     :func:`tradelab.training.curriculum.tune_stage`); writes ``metrics.json`` (a RunResult, workflow "tune",
     the study's summary under ``meta.tune``; no URL) and returns the summary."""
     from tradelab.results import RunResult, make_meta
-
     from tradelab.training.curriculum import tune_stage
 
     url = read_storage_url(storage_file, storage_secret)
