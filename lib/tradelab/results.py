@@ -29,7 +29,8 @@ Schema version 2 (the only place it is documented)::
   (why a section is missing), ``validation`` (PPO, curriculum: validation metrics), ``final_model``,
   ``best_model``, ``num_timesteps``, ``loaded_from`` (PPO, curriculum), ``gate``, ``stage``,
   ``optimized_params`` (curriculum), ``heads`` (supervised: ``{"val": ..., "test": ...}`` per head,
-  model beside its naive baselines), ``supervised`` (supervised: epochs, monitor, logistic regression),
+  model beside its naive baselines; its ``strategies`` are the signal head's sign rule on test at 1×),
+  ``supervised`` (supervised: epochs, monitor, logistic regression, ``trading.val`` = the sign rule on val),
   ``inference`` (inference: checkpoint, source, asset traded, bars), ``data`` (00_data: rows per split,
   features, paths), ``tune`` (tuning workers: the study's summary).
 

@@ -130,7 +130,7 @@ def result_file(metrics: dict[str, Any], run_dir: Path) -> Any:
     meta = make_meta("supervised", focus="morningstar" if "morningstar" in trading else None,
                      asset=metrics.get("asset"), data_hash=metrics.get("data_hash"), split="test",
                      heads={"val": metrics.get("val"), "test": metrics.get("test")},
-                     supervised={**rest, "trading_val": (metrics.get("trading") or {}).get("val")})
+                     supervised={**rest, "trading": {"val": (metrics.get("trading") or {}).get("val")}})
     return RunResult(trading, {"1x": trading} if trading else {}, meta, run_dir)
 
 
