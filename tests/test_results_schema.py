@@ -70,7 +70,9 @@ def _ppo_like_stage(run, ohlcv):
     test = evaluate_against_baselines(-np.ones(len(ohlcv)), ohlcv, None, TradingEnvConfig(), run / "03_ppo" / "test",
                                       name="ppo_v3", run_meta={"workflow": "ppo", "asset": ["SPX"], "split": "test",
                                                                "data_hash": "feedbeef"})
-    RunResult.top_level("ppo", run / "03_ppo", test, validation={"sharpe_ratio": 0.1}).write()
+    top = RunResult.top_level("ppo", run / "03_ppo", test, asset=["SPX"], validation={"sharpe_ratio": 0.1})
+    assert (top.focus, top.meta["data_hash"], top.meta["period"]) == ("ppo_v3", "feedbeef", test.meta["period"])
+    top.write()
 
 
 def test_report_reads_exactly_the_results_pipeline_json_names(tmp_path, ohlcv_small):

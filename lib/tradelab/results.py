@@ -170,7 +170,7 @@ class RunResult:
             return cls({}, {}, make_meta(workflow, **fields), output_dir, model)
         shared = {k: inner.meta.get(k) for k in ("focus", "asset", "data_hash", "split", "period")}
         rel = Path(inner.path).resolve().relative_to(output_dir.resolve()).as_posix()
-        meta = make_meta(workflow, **shared, **{"results": [rel], **fields})
+        meta = make_meta(workflow, **{**shared, "results": [rel], **fields})
         return cls(inner.strategies, inner.by_cost, meta, output_dir, model)
 
     @classmethod
