@@ -143,9 +143,10 @@ def main() -> None:
                 print(f"  {int(e):7d}  {ep['reward'][i]:12.1f}  {ep['actor_loss'][i]:10.3f}  "
                       f"{ep['critic_loss'][i]:11.2f}  {ep['alpha'][i]:.4f}  {ev['sharpe_ratio'][i]:10.2f}  "
                       f"{ev['total_return'][i]:10.3f}  {ep['wall_s'][i]:9.1f}")
-            test = stats.get("test", {})
-            print("  test split (1x costs) Sharpe: " + ", ".join(
-                f"{k}={v['sharpe_ratio']:.2f}" for k, v in test.items() if isinstance(v, dict) and "sharpe_ratio" in v))
+            from tradelab.results import RunResult
+
+            test = RunResult.read(Path(tmp) / "curve").strategies
+            print("  test split (1x costs) Sharpe: " + ", ".join(f"{k}={v['sharpe_ratio']:.2f}" for k, v in test.items()))
     print("note: 2 shared CPU cores, other jobs running: timings are noisy.")
 
 

@@ -11,6 +11,7 @@ import yaml
 from tradelab.cli import main
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import CheckpointError, ConfigError
+from tradelab.results import RunResult
 
 TINY_SETS = ["ppo.net_arch=[32,32]", "ppo.net_arch_pi=[32,32]", "ppo.net_arch_vf=[32,32]", "ppo.batch_size=64", "ppo.n_epochs=2",
              "training.checkpoint_freq=128", "training.eval_freq=128", "training.progress_bar=false",
@@ -64,6 +65,9 @@ def test_stage1_to_stage2_transfer_files_and_gate(tmp_path, capsys):
     report1 = json.loads((out / "stage1_report.json").read_text())
     assert report1["gate"]["passed"] and report1["loaded_from"] == ""
     assert "buy_and_hold" in report1["test"] and (out / "stage1_test" / "metrics.json").is_file()
+    tested = RunResult.read(report1["test_result"])
+    assert tested.strategies == report1["test"] and (tested.workflow, tested.focus) == ("curriculum", "ploutos_stage1")
+    assert set(tested.by_cost) == {"0x", "1x", "2x"} and tested.meta["stage"] == 1
 
     # A failed gate blocks stage 2 unless --force.
     report1["gate"]["passed"] = False

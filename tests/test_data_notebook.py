@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+
+from tradelab.results import RunResult
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "00_data.ipynb"
 
@@ -25,7 +26,10 @@ def test_data_notebook_runs_with_papermill(tmp_path):
         str(NOTEBOOK), str(out / "00_data.ipynb"), kernel_name="python3", cwd=str(tmp_path), progress_bar=False,
         parameters={"assets": ["GOOG"], "out_dir": str(tmp_path / "processed"), "output_dir": str(out), "smoke": True},
     )
-    metrics = json.loads((out / "metrics.json").read_text())
+    result = RunResult.read(out)
+    metrics = result.meta["data"]
+    assert (result.workflow, result.strategies, result.asset) == ("data", {}, ["GOOG"])
+    assert result.meta["data_hash"] == metrics["content_hash"]
     assert metrics["n_features"] >= 50 and set(metrics["rows"]) == {"GOOG"}
     assert min(metrics["rows"]["GOOG"].values()) >= 150
     assert (tmp_path / "processed" / "processed_data.h5").is_file()

@@ -13,6 +13,7 @@ from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.envs import TradingEnvConfig
 from tradelab.errors import ConfigError
 from tradelab.evaluation import backtest, cost_sweep, evaluate_against_baselines
+from tradelab.results import RunResult
 
 CFG = TradingEnvConfig(window=5)
 
@@ -55,17 +56,22 @@ def test_backtest_is_deterministic_and_cost_sweep_orders(ohlcv_small):
 
 def test_evaluate_against_baselines_writes_everything(ohlcv_small, tmp_path):
     feats = np.random.default_rng(0).standard_normal((len(ohlcv_small), 3)).astype(np.float32)
-    metrics = evaluate_against_baselines(lambda obs: np.array([np.tanh(obs[-7])]), ohlcv_small, feats, CFG,
-                                         tmp_path, name="agent")
+    result = evaluate_against_baselines(lambda obs: np.array([np.tanh(obs[-7])]), ohlcv_small, feats, CFG,
+                                        tmp_path, name="agent", run_meta={"asset": "SYN", "split": "test"})
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
-    assert set(on_disk) == {"agent", "buy_and_hold", "flat", "sma_crossover", "random", "by_cost"}
+    assert set(on_disk) == {"strategies", "by_cost", "meta"}
+    assert set(on_disk["strategies"]) == {"agent", "buy_and_hold", "flat", "sma_crossover", "random"}
     assert set(on_disk["by_cost"]) == {"0x", "1x", "2x"}
     for name in ("agent", "buy_and_hold", "flat", "sma_crossover"):
-        assert {"total_return", "sharpe_ratio", "max_drawdown", "n_trades"} <= set(on_disk[name])
-    assert on_disk["flat"]["total_return"] == 0.0
+        assert {"total_return", "sharpe_ratio", "max_drawdown", "n_trades"} <= set(on_disk["strategies"][name])
+    assert on_disk["strategies"]["flat"]["total_return"] == 0.0
     assert on_disk["by_cost"]["0x"]["buy_and_hold"]["total_return"] == pytest.approx(
         ohlcv_small["close"].iloc[-1] / ohlcv_small["open"].iloc[1] - 1, rel=1e-10)
-    assert metrics["agent"] == on_disk["agent"]
+    meta = on_disk["meta"]
+    assert (meta["schema_version"], meta["workflow"], meta["focus"], meta["asset"], meta["split"]) == (
+        2, "backtest", "agent", "SYN", "test")
+    assert meta["period"]["n_bars"] == len(ohlcv_small) and meta["results"] == []
+    assert result.agent == on_disk["strategies"]["agent"] and result == RunResult.read(tmp_path)
     equity = pd.read_csv(tmp_path / "equity.csv", index_col="timestamp")
     assert list(equity.columns) == ["agent", "buy_and_hold", "flat", "sma_crossover", "random"]
     assert len(equity) == len(ohlcv_small)
@@ -93,8 +99,9 @@ def test_cli_backtest_writes_outputs(tmp_path, capsys):
     rc = cli_main(["backtest", "--h5-path", str(tmp_path / "processed_data.h5"), "--asset", "syn", "--split",
                    "test", "--output-dir", str(out), "--set", "costs.spread_bps=1", "window=4"])
     assert rc == 0
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert {"buy_and_hold", "flat", "sma_crossover", "random", "by_cost"} == set(metrics)
+    result = RunResult.read(out)
+    assert {"buy_and_hold", "flat", "sma_crossover", "random"} == set(result.strategies)
+    assert (result.workflow, result.asset, result.meta["split"], result.meta["data_hash"]) == ("backtest", "SYN", "test", "x")
     assert len(pd.read_csv(out / "equity.csv")) == len(parts["test"])
     assert "sma_crossover" in capsys.readouterr().out
     rc = cli_main(["backtest", "--h5-path", str(tmp_path / "missing.h5"), "--asset", "SYN", "--output-dir", str(out)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import torch
 from tradelab.cli import main as cli_main
 from tradelab.errors import CheckpointError, DataError
 from tradelab.inference import load_checkpoint, run_inference
+from tradelab.results import RunResult
 
 pytestmark = pytest.mark.slow
 
@@ -38,17 +38,20 @@ def trained(tmp_path_factory) -> dict[str, Path]:
 
 def test_lone_checkpoint_backtests_test_split(trained, tmp_path):
     out = tmp_path / "infer"
-    metrics = run_inference(trained["ckpt"], out, h5_path=trained["h5"], split="test")
-    assert {"sac_agent_1", "buy_and_hold", "flat", "sma_crossover", "by_cost"} <= set(metrics)
+    result = run_inference(trained["ckpt"], out, h5_path=trained["h5"], split="test")
+    assert result == RunResult.read(out) and {"sac_agent_1", "buy_and_hold", "flat", "sma_crossover"} <= set(result.strategies)
+    metrics = result.meta
     assert metrics["inference"]["asset"] == "GOOG" and metrics["inference"]["source"].endswith("test/GOOG")
+    assert (result.workflow, result.asset, metrics["split"], result.focus) == ("inference", "GOOG", "test", "sac_agent_1")
     equity = pd.read_csv(out / "equity.csv", index_col=0)
     actions = pd.read_csv(out / "actions.csv", index_col=0)
     assert {"sac_agent_1", "buy_and_hold"} <= set(equity.columns)
     assert len(actions) > 100 and actions["action"].between(-1, 1).all()
     assert list(out.glob("*.png")), "plots vs buy-and-hold"
     # the trainer's own test report (same bars, same agent) gives the same figures
-    trainer = json.loads((trained["run"] / "metrics.json").read_text())
-    assert metrics["sac_agent_1"]["total_return"] == pytest.approx(trainer["sac_agent_1"]["total_return"], abs=1e-9)
+    trainer = RunResult.read(trained["run"])
+    assert result.agent["total_return"] == pytest.approx(trainer.agent["total_return"], abs=1e-9)
+    assert metrics["data_hash"] == trainer.meta["data_hash"] and metrics["period"] == trainer.meta["period"]
     # deterministic: a second run writes the same equity curve
     again = tmp_path / "again"
     run_inference(trained["ckpt"], again, h5_path=trained["h5"], split="test")
@@ -60,7 +63,8 @@ def test_new_csv_the_agent_never_saw(trained, tmp_path):
 
     csv = tmp_path / "NEW.csv"
     regime_switching_gbm(n_bars=700, seed=11).to_csv(csv)
-    metrics = run_inference(trained["ckpt"], tmp_path / "out", csv_path=csv)
+    metrics = run_inference(trained["ckpt"], tmp_path / "out", csv_path=csv).meta
+    assert metrics["data_hash"] is None and metrics["split"] is None
     assert metrics["inference"]["source"] == f"csv:{csv}" and metrics["inference"]["asset"] == "NEW"
     assert metrics["inference"]["n_bars"] < 700  # warm-up rows dropped, never back-filled
     assert (tmp_path / "out" / "actions.csv").is_file()
@@ -86,7 +90,7 @@ def test_another_market_is_a_choice_never_a_fallback(trained, tmp_path):
     with pytest.raises(DataError, match=r"hourly bars \(trained on daily\)"):
         run_inference(trained["ckpt"], tmp_path / "o3", csv_path=hourly)
     metrics = run_inference(trained["ckpt"], tmp_path / "o4", h5_path=h5, asset="OTHER", allow_other_market=True,
-                            max_bars=60)
+                            max_bars=60).meta
     info = metrics["inference"]
     assert info["asset"] == "OTHER" and info["trained_on"] == "GOOG" and info["allow_other_market"] is True
     assert load_checkpoint(trained["ckpt"])["frequency"] == "daily"

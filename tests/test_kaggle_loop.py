@@ -26,6 +26,7 @@ from kaggle_emulator import KaggleEmulator
 from tradelab.errors import KaggleError
 from tradelab.kaggle import CREDENTIALS_HELP, KaggleCLI, KaggleSpec, load_state, pull, push, resume, run, wait
 from tradelab.kaggle.datasets import build_data_dataset, ensure_dataset
+from tradelab.results import RunResult
 from tradelab.utils import file_sha256
 
 pytestmark = pytest.mark.kaggle
@@ -450,8 +451,10 @@ def test_sac_workflow_on_emulator_then_local_inference(world, wheelhouse, monkey
     out = tmp_path / "inference"
     assert main(["infer", "--checkpoint", str(dest / "agent_1_best.pt"), "--h5-path", str(data / "processed_data.h5"),
                  "--output-dir", str(out), "--max-bars", "120"]) == 0
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert "buy_and_hold" in metrics and any(k.startswith("sac") for k in metrics)
+    result = RunResult.read(out)
+    assert "buy_and_hold" in result.strategies and result.focus.startswith("sac") and result.workflow == "inference"
+    trained = RunResult.read(dest)  # the kernel's SAC result, pulled home
+    assert trained.workflow == "sac" and trained.meta["training"]["episodes"] >= 1
 
 
 def test_credentials_never_written_anywhere(world, first_run):

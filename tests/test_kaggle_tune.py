@@ -22,6 +22,7 @@ import yaml
 from kaggle_emulator import KaggleEmulator
 from test_curriculum_stages import TINY_SETS, write_curriculum
 
+from tradelab.results import RunResult
 from tradelab.training.study_storage import STORAGE_ENV
 from tradelab.training.tuning import make_storage
 
@@ -143,7 +144,7 @@ def test_two_local_workers_and_two_kernels_share_one_postgres_study(pg_cluster, 
     else:
         assert Path(best.user_attrs["model_path"]).is_file()
     for ref, folder in summary["pulled"].items():
-        metrics = json.loads((Path(folder) / "metrics.json").read_text())
+        metrics = RunResult.read(folder).meta["tune"]
         assert metrics["worker"] == f"kaggle:{ref}" and len(metrics["worker_trials"]) >= 2
         assert all((Path(folder) / "trials" / STUDY / f"trial_{n}.zip").is_file() for n in metrics["worker_trials"]
                    if trials[n].state.name == "COMPLETE")

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tradelab.cli import main as cli_main
+from tradelab.results import RunResult
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +32,14 @@ def test_every_notebook_executed_and_wrote_metrics(run_dir):
     for name in NOTEBOOKS:
         assert (run_dir / name / f"{name}.ipynb").is_file(), name
         assert (run_dir / name / "metrics.json").is_file(), name
+    results = {s["name"]: s["results"] for s in info["stages"]}
+    assert results["03_ppo"] == ["03_ppo/metrics.json", "03_ppo/test/metrics.json"]
+    assert results["04_curriculum"] == ["04_curriculum/metrics.json", "04_curriculum/stage1_test/metrics.json"]
+    assert results["02_sac"] == ["02_sac/metrics.json"]
+    workflows = [RunResult.read(run_dir / rel).workflow for s in info["stages"] for rel in s["results"]]
+    assert workflows == ["data", "supervised", "sac", "ppo", "ppo", "curriculum", "curriculum", "inference"]
+    data = RunResult.read(run_dir / "00_data")
+    assert data.meta["data_hash"] and RunResult.read(run_dir / "02_sac").meta["data_hash"] == data.meta["data_hash"]
 
 
 def test_run_folder_holds_the_models(run_dir):
@@ -41,7 +50,7 @@ def test_run_folder_holds_the_models(run_dir):
 
 
 def test_inference_of_the_lone_pt_matches_the_data_it_traded(run_dir):
-    metrics = json.loads((run_dir / "05_inference" / "metrics.json").read_text())
+    metrics = RunResult.read(run_dir / "05_inference").meta
     assert metrics["inference"]["checkpoint"] == str(run_dir / "02_sac" / "agent_1_best.pt")
     actions = pd.read_csv(run_dir / "05_inference" / "actions.csv", index_col=0)
     assert len(actions) == metrics["inference"]["n_bars"] - 1  # no decision on the last bar
@@ -57,10 +66,13 @@ def test_report_has_one_table_with_baselines_and_verdicts(run_dir):
     assert {"02_sac", "03_ppo", "04_curriculum", "05_inference"} <= models
     strategies = {line.split(" | ")[3] for line in table}
     assert {"buy and hold", "flat", "sma crossover", "sac agent 1"} <= strategies
-    sac = json.loads((run_dir / "02_sac" / "metrics.json").read_text())
-    two_x = sac["by_cost"]["2x"]["sac_agent_1"]["total_return"]
+    sac = RunResult.read(run_dir / "02_sac")
+    two_x = sac.cost(2)["sac_agent_1"]["total_return"]
     assert f"| {100 * two_x:.2f}% |" in report
-    bh, agent = sac["buy_and_hold"]["total_return"], sac["sac_agent_1"]["total_return"]
+    bh, agent = sac.strategies["buy_and_hold"]["total_return"], sac.agent["total_return"]
+    ppo_rows = [line for line in table if line.startswith("| 03_ppo |")]
+    assert len(ppo_rows) == len({line.split(" | ")[3] for line in ppo_rows})  # the test rows once, not twice
+    assert "morningstar" not in "\n".join(table) and "Missing results" not in report
     # either verdict ("did not beat buy-and-hold" / "... on return" when its Sharpe is higher)
     assert ("**02_sac (sac_agent_1) did not beat buy-and-hold" in report) == (agent <= bh)
     assert "## Supervised model, test split" in report and "confusion_signal.png" in report

@@ -12,10 +12,10 @@ def test_ppo_notebook_smoke(tmp_path):
     from tradelab.notebooks import run
 
     result = run("03_ppo", {"smoke": True, "seed": 1}, tmp_path / "nb03", progress_bar=False)
-    metrics = result.metrics
+    metrics = result.result.meta
     assert metrics["assets"] == ["SPX", "NDX", "GOOG"] and metrics["num_timesteps"] >= 512
-    assert {"ppo_v3", "buy_and_hold", "flat", "sma_crossover"} <= set(metrics["test"])
-    assert set(metrics["test"]["by_cost"]) == {"0x", "1x", "2x"}
+    assert {"ppo_v3", "buy_and_hold", "flat", "sma_crossover"} <= set(result.result.strategies)
+    assert set(result.result.by_cost) == {"0x", "1x", "2x"} and metrics["results"] == ["test/metrics.json"]
     assert Path(metrics["final_model"]).is_file() and Path(metrics["best_model"]).is_file()
     assert any((tmp_path / "nb03" / "tensorboard").rglob("events.out.tfevents.*"))
     # The TensorBoard plot cell drew its figure (an image output in the executed notebook).

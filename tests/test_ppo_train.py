@@ -12,6 +12,7 @@ import pytest
 from tradelab.config import CONFIG_DIR
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import ConfigError, DataError
+from tradelab.results import RunResult
 from tradelab.training.multiasset import align_assets
 from tradelab.training.ppo import PPOV3Config, policy_kwargs
 
@@ -102,9 +103,11 @@ def test_train_ppo_cli_writes_checkpoints_best_final_tensorboard(tmp_path):
     assert set(scalers["scalers"]) == set(assets)
     resolved = json.loads((out / "config.json").read_text())
     assert resolved["ppo"]["net_arch_pi"] == [32, 32] and resolved["training"]["seed"] == 3
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert np.isfinite(metrics["validation"]["total_return"])
-    assert "ppo_v3" in metrics["test"] and "buy_and_hold" in metrics["test"]
+    result = RunResult.read(out)
+    assert np.isfinite(result.meta["validation"]["total_return"]) and result.workflow == "ppo"
+    assert "ppo_v3" in result.strategies and "buy_and_hold" in result.strategies and result.focus == "ppo_v3"
+    assert result.meta["results"] == ["test/metrics.json"] and result.asset == result.meta["assets"]
+    assert RunResult.read(out / "test").by_cost == result.by_cost
     model = PPO.load(out / "final_model.zip")
     assert model.policy.action_space.shape == (3,)
     tags = set(read_scalars(out / "tensorboard")["tag"])
@@ -129,7 +132,7 @@ def test_seeded_run_repeats_exactly_and_resume_continues(tmp_path):
     assert sha[0] == sha[1]
     assert main([*base, "--total-timesteps", "256", "--output-dir", str(tmp_path / "a"), "--resume"]) == 0
     assert (tmp_path / "a" / "checkpoints" / "ppo_v3_256_steps.zip").is_file()
-    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["num_timesteps"] == 256
+    assert RunResult.read(tmp_path / "a").meta["num_timesteps"] == 256
 
 
 def test_prepare_data_from_processed_h5(tmp_path):

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tradelab.results import RunResult
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = os.environ | {"OMP_NUM_THREADS": "1", "TRADELAB_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
@@ -121,7 +123,7 @@ def test_sigkill_during_ppo_training(tmp_path):
         assert plain.returncode == 2 and "pass --resume" in plain.stderr, plain.stderr[-1500:]
         resumed = run([*cmd, "--resume"])
         assert resumed.returncode == 0, resumed.stderr[-1500:]
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = RunResult.read(out).meta
     assert metrics["num_timesteps"] >= 1024
     with np.load(out / "eval" / "evaluations.npz", allow_pickle=False) as f:
         steps = list(f["timesteps"])

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tradelab.errors import CheckpointError
+from tradelab.results import RunResult
 
 TINY = ["--ppo.net_arch_pi", "[16,16]", "--ppo.net_arch_vf", "[16,16]", "--ppo.n_steps", "64",
         "--ppo.batch_size", "64", "--ppo.n_epochs", "1", "--training.n_envs", "2",
@@ -157,11 +158,13 @@ def test_folder_identity_fresh_and_max_runtime(tmp_path, capsys):
     # max_runtime: a checkpoint, exit 0, no test; --resume finishes the budget.
     out2 = tmp_path / "timed"
     assert main([*base, "--total-timesteps", "256", "--output-dir", str(out2), "--max-runtime", "0.01"]) == 0
-    m = json.loads((out2 / "metrics.json").read_text())
-    assert m["stopped_early"] is True and m["num_timesteps"] < 256 and m["test"] is None
+    stopped = RunResult.read(out2)
+    m = stopped.meta
+    assert m["stopped_early"] is True and m["num_timesteps"] < 256 and stopped.strategies == {} and m["results"] == []
+    assert "max_runtime" in m["note"]
     assert list((out2 / "checkpoints").glob("ppo_v3_*_steps.zip"))
     assert main([*base, "--total-timesteps", "256", "--output-dir", str(out2), "--resume"]) == 0
-    m = json.loads((out2 / "metrics.json").read_text())
+    m = RunResult.read(out2).meta
     assert m["stopped_early"] is False and m["num_timesteps"] >= 256  # SB3 stops at a rollout boundary
 
 

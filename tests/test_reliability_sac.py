@@ -3,7 +3,6 @@ max_runtime."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from conftest import lock_held_by_another_process
 from tradelab.data.build import build_processed
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import CheckpointError
+from tradelab.results import RunResult
 from tradelab.training.sac_trainer import KaggleTrainer, SACTrainingConfig
 from tradelab.utils import file_sha256
 from tradelab.utils.lock import RunLockedError, run_lock
@@ -129,7 +129,8 @@ def test_max_runtime_stops_with_checkpoint_and_next_run_continues(h5, tmp_path):
     assert time.monotonic() - t0 < 60
     assert stats["stopped_early"] and stats["episodes"]["episode"] == [1.0]
     assert (out / "checkpoints" / "agent_1_ep1.pt").is_file() and not (out / "agent_1_final.pt").exists()
-    assert json.loads((out / "metrics.json").read_text())["stopped_early"] is True
+    stopped = RunResult.read(out)
+    assert stopped.meta["stopped_early"] is True and stopped.strategies == {} and stopped.workflow == "sac"
     _, stats = trainer(h5, out, num_episodes=4, checkpoint_frequency=3, max_runtime="off").run_training()
     assert stats["episodes"]["episode"] == [1.0, 2.0, 3.0, 4.0] and not stats["stopped_early"]
     assert (out / "agent_1_final.pt").is_file()
@@ -148,8 +149,9 @@ def test_notebook_stopped_by_max_runtime_completes_and_run_again_continues(h5, t
               "checkpoint_frequency": 2, "episode_length": 32, "warmup_steps": 16, "device": "cpu",
               "config": str(tmp_path / "timed.yaml")}
     result = run("02_sac", params, tmp_path / "nb", progress_bar=False)  # raises NotebookError if a cell fails
-    assert result.metrics["stopped_early"] is True and result.metrics["training"]["episodes"] == 1
+    assert result.result.meta["stopped_early"] is True and result.result.meta["training"]["episodes"] == 1
     assert (tmp_path / "nb" / "checkpoints" / "agent_1_ep1.pt").is_file()
     result = run("02_sac", {**params, "config": None}, tmp_path / "nb", progress_bar=False)
-    assert result.metrics["stopped_early"] is False and result.metrics["training"]["episodes"] == 2  # smoke: <= 2
-    assert "buy_and_hold" in result.metrics
+    meta = result.result.meta
+    assert meta["stopped_early"] is False and meta["training"]["episodes"] == 2  # smoke: <= 2
+    assert "buy_and_hold" in result.result.strategies

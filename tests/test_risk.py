@@ -99,10 +99,10 @@ def test_backtest_report_counts_rules_and_caps_positions(tmp_path):
     assert res.positions.abs().max() <= 0.4 * 1.05
     plain = backtest(np.ones(len(data)), data, config=cfg.replace(risk={"enabled": False}))
     assert "risk_rule_counts" not in plain.metrics and plain.positions.abs().max() > 0.9
-    metrics = evaluate_against_baselines(np.ones(len(data)), data, None, cfg, tmp_path, cost_multipliers=(1,))
+    metrics = evaluate_against_baselines(np.ones(len(data)), data, None, cfg, tmp_path, cost_multipliers=(1,)).strategies
     assert set(metrics["agent"]["risk_rule_counts"]) >= {"drawdown_breaker", "stop_loss", "vol_target"}
     meta = pd.read_json(tmp_path / "report_meta.json", typ="series")
-    assert "agent" in meta["risk_rule_counts"]
+    assert "agent" in meta["risk_rule_counts"] and meta["n_bars"] == len(data)
 
 
 def test_vec_env_wrapper_applies_the_rules_for_ppo():

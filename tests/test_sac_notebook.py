@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tradelab.results import RunResult
+
 
 @pytest.mark.slow
 def test_sac_notebook_smoke_on_embedded_eurusd(tmp_path):
@@ -16,10 +18,11 @@ def test_sac_notebook_smoke_on_embedded_eurusd(tmp_path):
               "device": "cpu", "agent_id": 1}
     result = run("02_sac", params, tmp_path / "nb02", progress_bar=False)
     metrics = json.loads((tmp_path / "nb02" / "metrics.json").read_text())
-    assert metrics == result.metrics
-    assert metrics["training"]["asset"] == "EURUSD" and metrics["training"]["episodes"] == 2
-    assert {"sac_agent_1", "buy_and_hold", "flat", "sma_crossover"} <= set(metrics)
-    assert set(metrics["by_cost"]) == {"0x", "1x", "2x"}
+    assert metrics == result.metrics and result.result == RunResult.read(tmp_path / "nb02")
+    meta = result.result.meta
+    assert meta["training"]["asset"] == "EURUSD" and meta["training"]["episodes"] == 2 and meta["asset"] == "EURUSD"
+    assert {"sac_agent_1", "buy_and_hold", "flat", "sma_crossover"} <= set(result.result.strategies)
+    assert set(result.result.by_cost) == {"0x", "1x", "2x"}
     assert (tmp_path / "nb02" / "agent_1_best.pt").is_file()
     assert result.executed.read_text().count('"image/png"') >= 4  # three training plots + test equity
 

@@ -17,6 +17,7 @@ import torch
 from tradelab.data.build import build_processed
 from tradelab.data.synthetic import regime_switching_gbm
 from tradelab.errors import CheckpointError
+from tradelab.results import RunResult
 from tradelab.training.sac_trainer import KaggleTrainer, SACTrainingConfig, find_latest_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,8 +64,13 @@ def test_output_layout_and_final_test_report(h5, tmp_path):
     assert best["agent_id"] == 1 and best["asset"] == "SYN" and best["scaler"]["columns"] == best["feature_names"]
     assert best["scaler"]["n_train_rows"] == len(trainer.data.features["train"].dropna())  # fitted on train only
     assert stats["best_val_sharpe"] == max(stats["eval"]["sharpe_ratio"])
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert {"buy_and_hold", "flat", "sma_crossover"} <= set(metrics)
+    result = RunResult.read(out)
+    assert {"sac_agent_1", "buy_and_hold", "flat", "sma_crossover"} <= set(result.strategies)
+    assert (result.workflow, result.focus, result.asset, result.meta["split"]) == ("sac", "sac_agent_1", "SYN", "test")
+    assert result.meta["data_hash"] == trainer.data.metadata.get("content_hash") and result.meta["data_hash"]
+    assert result.meta["training"]["episodes"] == 3 and result.meta["stopped_early"] is False
+    assert result.meta["period"]["n_bars"] == len(trainer.data.frames["test"])
+    assert stats["test"]["by_cost"] == result.by_cost  # the trainer's in-memory stats keep the flat copy
 
 
 def test_seed_guide_snippet_loads_best(h5, tmp_path):

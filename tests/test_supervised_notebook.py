@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+
+from tradelab.results import RunResult
 
 pytest.importorskip("papermill")
 pytestmark = pytest.mark.slow
@@ -18,9 +19,10 @@ def test_supervised_notebook_smoke_run(tmp_path: Path) -> None:
                  tmp_path / "nb", progress_bar=False)
     out = tmp_path / "nb"
     assert (tmp_path / "processed" / "goog_final.parquet").is_file()  # built because it was missing
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert result.metrics["test"] == metrics["test"]
-    assert metrics["epochs_run"] == 1 and metrics["asset"] == "goog"
+    saved = result.result
+    assert saved == RunResult.read(out) and saved.workflow == "supervised" and "test" in saved.meta["heads"]
+    assert saved.meta["supervised"]["epochs_run"] == 1 and saved.asset == "goog"
+    assert {"morningstar", "buy_and_hold", "flat"} <= set(saved.strategies)
     for name in ("model.keras", "scalers.json", "history.json", "learning_curves.png", "volatility_test.png"):
         assert (out / name).is_file(), name
     executed = result.executed.read_text()

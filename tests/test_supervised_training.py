@@ -14,6 +14,7 @@ import pytest
 
 from tradelab.errors import CheckpointError
 from tradelab.models.hybrid import HEADS, REGIME_HEAD, SIGNAL_HEAD, VOLATILITY_HEAD
+from tradelab.results import RunResult
 
 pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.slow
@@ -60,17 +61,19 @@ def test_smoke_training_writes_every_artifact(goog) -> None:
                  "confusion_regime.png", "volatility_test.png"):
         assert (run / name).is_file() and (run / name).stat().st_size > 0, name
     assert any((run / "tensorboard").rglob("*tfevents*"))
-    saved = json.loads((run / "metrics.json").read_text())
+    saved = RunResult.read(run)
     meta = json.loads((run / "metadata.json").read_text())
-    assert saved["data_hash"] == meta["data_content_hash"] and len(meta["data_file_sha256"]) == 64
+    assert saved.meta["data_hash"] == meta["data_content_hash"] and len(meta["data_file_sha256"]) == 64
+    assert (saved.workflow, saved.focus, saved.cost(1)) == ("supervised", "morningstar", saved.strategies)
+    assert saved.meta["heads"] == {"val": metrics["val"], "test": metrics["test"]}
     for split in ("val", "test"):
-        heads = saved[split]
+        heads = saved.meta["heads"][split]
         assert set(HEADS) <= set(heads)
         assert set(heads[SIGNAL_HEAD]["baselines"]) == {"majority", "previous_class", "logistic_regression"}
         lr_support = heads[SIGNAL_HEAD]["baselines"]["logistic_regression"]["per_class"].values()
         assert sum(c["support"] for c in lr_support) == heads[SIGNAL_HEAD]["n_windows"]  # same windows
         # the signal head traded by its sign rule through the env at 1x costs, beside the references
-        trading = saved["trading"][split]
+        trading = saved.strategies if split == "test" else saved.meta["supervised"]["trading"]["val"]
         assert set(trading) == {"morningstar", "logistic_regression", "buy_and_hold", "flat"}
         assert trading["flat"]["sharpe_ratio"] == 0.0 and trading["flat"]["n_trades"] == 0
         assert trading["morningstar"]["n_trades"] > 0
@@ -81,7 +84,7 @@ def test_smoke_training_writes_every_artifact(goog) -> None:
         n = heads[SIGNAL_HEAD]["n_windows"]
         assert n == heads[REGIME_HEAD]["n_windows"] == heads[VOLATILITY_HEAD]["n_windows"] > 0
         assert sum(c["support"] for c in heads[SIGNAL_HEAD]["baselines"]["majority"]["per_class"].values()) == n
-    assert len(json.loads((run / "history.json").read_text())["val_loss"]) == saved["epochs_run"] == 2
+    assert len(json.loads((run / "history.json").read_text())["val_loss"]) == saved.meta["supervised"]["epochs_run"] == 2
     assert "epoch 2:" in (run / "train.log").read_text()
 
 
@@ -135,6 +138,7 @@ def test_resume_continues_from_the_last_epoch(goog, tmp_path: Path) -> None:
 
 
 def _cli_run(data_dir: Path, save: Path, seed: int) -> dict:
+    """The CLI's metrics.json: per-head metrics by split, plus the best monitored value."""
     from tradelab.cli import main
 
     rc = main(["train", "supervised", "--asset", "syn", "--data-dir", str(data_dir), "--save_path", str(save),
@@ -143,7 +147,8 @@ def _cli_run(data_dir: Path, save: Path, seed: int) -> dict:
                "-o", "model_params.cnn_filters", "[8]", "-o", "model_params.lstm_units", "[8]",
                "-o", "callback_params.tensorboard", "false", "-o", "training_params.make_plots", "false"])
     assert rc == 0
-    return json.loads((save / "metrics.json").read_text())
+    saved = RunResult.read(save)
+    return {**saved.meta["heads"], "best_monitor": saved.meta["supervised"]["best_monitor"]}
 
 
 def test_two_seeded_runs_give_identical_metrics_and_flags_override_yaml(tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ def test_backtest_trades_add_up_to_the_equity_change():
 
 def test_report_writes_trades_csv_and_trade_metrics(tmp_path):
     data = regime_switching_gbm(200, seed=6)
-    metrics = evaluate_against_baselines(np.ones(len(data)) * 0.5, data, None, _cfg(), tmp_path, cost_multipliers=(1,))
+    metrics = evaluate_against_baselines(np.ones(len(data)) * 0.5, data, None, _cfg(), tmp_path,
+                                         cost_multipliers=(1,)).strategies
     trades = pd.read_csv(tmp_path / "trades.csv")
     assert list(trades.columns[:3]) == ["strategy", "asset", "side"]
     assert {"agent", "sma_crossover", "buy_and_hold"} <= set(trades["strategy"])

@@ -39,6 +39,8 @@ class InferenceData:
     """asset name"""
     history: Any = None
     """scaled features of the bars just before ``ohlcv`` (the first observation windows), or None"""
+    data_hash: str | None = None
+    """the processed h5's content hash (None for a CSV)"""
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -150,7 +152,7 @@ def inference_data(
     if store.has_history(split, asset):  # the purge-gap bars before the split: real first windows
         history = _observation_features(agent, ckpt, store.frame(f"history_{split}", asset),
                                         store.features(f"history_{split}", asset), source)
-    return InferenceData(ohlcv, features, source, asset, history)
+    return InferenceData(ohlcv, features, source, asset, history, store.metadata.get("content_hash"))
 
 
 def checkpoint_name(ckpt: dict[str, Any]) -> str:
@@ -184,7 +186,7 @@ def check_market(ckpt: dict[str, Any], asset: str | None, frequency: str | None,
 def _tail(data: InferenceData, n: int) -> InferenceData:
     features = data.features.iloc[-n:] if hasattr(data.features, "iloc") else data.features[-n:]
     history = data.features.iloc[:-n] if hasattr(data.features, "iloc") else data.features[:-n]
-    return InferenceData(data.ohlcv.iloc[-n:], features, data.source, data.asset, history)
+    return InferenceData(data.ohlcv.iloc[-n:], features, data.source, data.asset, history, data.data_hash)
 
 
 class _Recorder:
@@ -221,8 +223,8 @@ def run_inference(
     seed: int = 0,
     max_bars: int | None = None,
     allow_other_market: bool = False,
-) -> dict[str, Any]:
-    """Backtest the checkpoint on the chosen data vs baselines; returns the metrics written.
+) -> Any:
+    """Backtest the checkpoint on the chosen data vs baselines; returns the RunResult written (``metrics.json``).
 
     ``max_bars`` keeps only the last bars (quick checks); None trades every bar. ``allow_other_market``:
     see :func:`inference_data`.
@@ -230,7 +232,7 @@ def run_inference(
     from tradelab.envs.config import TradingEnvConfig
     from tradelab.evaluation.backtest import backtest
     from tradelab.evaluation.report import evaluate_against_baselines
-    from tradelab.utils import atomic_write_json, run_metadata, seed_everything, set_threads
+    from tradelab.utils import run_metadata, seed_everything, set_threads
 
     if max_bars is not None and (isinstance(max_bars, bool) or not isinstance(max_bars, int) or max_bars < 2):
         from tradelab.errors import ConfigError
@@ -249,12 +251,13 @@ def run_inference(
     recorder = _Recorder(agent)
     result = backtest(recorder, data.ohlcv, data.features, env_config, cost_multiplier=1.0, history=data.history)
     _write_actions(result, recorder.actions, out)
-    metrics = evaluate_against_baselines(
+    result = evaluate_against_baselines(
         recorder, data.ohlcv, data.features, env_config, out, name=f"sac_agent_{ckpt.get('agent_id', 1)}",
         cost_multipliers=cost_multipliers, seed=seed, title=f"{ckpt.get('agent_variant', 'sac')} on {data.asset}",
-        history=data.history,
+        history=data.history, run_meta={"workflow": "inference", "asset": data.asset,
+                                        "split": None if csv_path else split, "data_hash": data.data_hash},
     )
-    metrics["inference"] = run_metadata(
+    result.meta["inference"] = run_metadata(
         checkpoint=str(Path(checkpoint).resolve()),
         agent_id=ckpt.get("agent_id"),
         agent_variant=ckpt.get("agent_variant"),
@@ -266,5 +269,5 @@ def run_inference(
         start=data.ohlcv.index[0].isoformat(),
         end=data.ohlcv.index[-1].isoformat(),
     )
-    atomic_write_json(out / "metrics.json", metrics)
-    return metrics
+    result.write()
+    return result

@@ -8,7 +8,7 @@ HELP = "backtest the baselines (buy-and-hold, flat, SMA crossover, random) on a 
 DESCRIPTION = (
     "Run buy-and-hold, flat, SMA crossover and random through the trading env (decision at t, fill at "
     "t+1 open, full cost model) on one split of processed_data.h5, at each cost multiplier. Writes "
-    "metrics.json ({strategy: metrics} at 1x plus by_cost), equity.csv and equity/drawdown/position PNGs."
+    "metrics.json (strategies at 1x, by_cost and meta: see tradelab.results), equity.csv and equity/drawdown/position PNGs."
 )
 
 
@@ -39,12 +39,14 @@ def main(args: argparse.Namespace) -> int:
     data = store.frame(args.split, asset)
     scaler = FeatureScaler.fit(store.features("train", asset))  # train rows only
     features = scaler.transform(store.features(args.split, asset))
-    metrics = evaluate_against_baselines(None, data, features, config, args.output_dir,
-                                         cost_multipliers=args.cost_multipliers, seed=args.seed,
-                                         title=f"{asset} {args.split}")
+    result = evaluate_against_baselines(None, data, features, config, args.output_dir,
+                                        cost_multipliers=args.cost_multipliers, seed=args.seed,
+                                        title=f"{asset} {args.split}",
+                                        run_meta={"workflow": "backtest", "asset": asset, "split": args.split,
+                                                  "data_hash": store.metadata.get("content_hash")})
     print(f"{asset} {args.split}: {len(data)} bars {data.index[0].date()} .. {data.index[-1].date()}")
     print(f"{'strategy':<15}{'cost':>6}{'total_ret':>11}{'sharpe':>8}{'max_dd':>8}{'trades':>8}")
-    for cost, table in metrics["by_cost"].items():
+    for cost, table in result.by_cost.items():
         for name, m in table.items():
             print(f"{name:<15}{cost:>6}{m['total_return']:>11.4f}{m['sharpe_ratio']:>8.3f}"
                   f"{m['max_drawdown']:>8.3f}{m['n_trades']:>8d}")

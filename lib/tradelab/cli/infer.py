@@ -32,16 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from tradelab.inference import run_inference
 
-    metrics = run_inference(
+    result = run_inference(
         args.checkpoint, args.output_dir, h5_path=None if args.csv else args.h5_path, split=args.split,
         asset=args.asset, csv_path=args.csv, seed=args.seed, max_bars=args.max_bars,
         allow_other_market=args.allow_other_market,
     )
-    info = metrics["inference"]
+    info = result.meta["inference"]
     print(f"{info['source']}: {info['n_bars']} bars {info['start']} → {info['end']}")
     print(f"{'strategy':<16}{'total_return':>14}{'sharpe':>10}{'max_dd':>10}")
-    for name, m in metrics.items():
-        if isinstance(m, dict) and "total_return" in m:
-            print(f"{name:<16}{m['total_return']:>14.4f}{m['sharpe_ratio']:>10.3f}{m['max_drawdown']:>10.4f}")
+    for name, m in result.strategies.items():
+        print(f"{name:<16}{m['total_return']:>14.4f}{m['sharpe_ratio']:>10.3f}{m['max_drawdown']:>10.4f}")
     print(f"wrote {args.output_dir}/metrics.json, equity.csv, actions.csv and plots")
     return 0

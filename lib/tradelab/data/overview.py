@@ -56,9 +56,12 @@ def plot_features(data: ProcessedData, asset: str, names: list[str], split: str 
     return fig
 
 
-def data_metrics(summary: dict[str, Any]) -> dict[str, Any]:
-    """What the notebook records in metrics.json: rows per split, feature count, hash, paths."""
-    return {
+def data_metrics(summary: dict[str, Any], output_dir: str | Path) -> Any:
+    """What the notebook records in metrics.json, a RunResult (workflow "data", no strategies):
+    ``meta.data`` = rows per split, feature count, hash, paths; ``meta.data_hash`` = the content hash."""
+    from tradelab.results import RunResult, make_meta
+
+    data = {
         "n_features": summary["n_features"],
         "rows": summary["rows"],
         "labelled_rows": summary["labelled_rows"],
@@ -67,3 +70,5 @@ def data_metrics(summary: dict[str, Any]) -> dict[str, Any]:
         "h5": str(Path(summary["h5"])),
         "parquet": summary["parquet"],
     }
+    meta = make_meta("data", asset=list(summary["rows"]) or None, data_hash=summary["content_hash"], data=data)
+    return RunResult({}, {}, meta, Path(output_dir))

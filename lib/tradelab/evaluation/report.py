@@ -2,9 +2,9 @@
 
 Writes into ``out_dir``:
 
-* ``metrics.json`` — ``{strategy: metrics}`` at 1× costs (``agent``/``name``, ``buy_and_hold``,
-  ``flat``, ``sma_crossover``, ``random``) plus ``by_cost`` = ``{"0x": {strategy: metrics}, "1x": ...,
-  "2x": ...}``;
+* ``metrics.json`` — a :class:`tradelab.results.RunResult`: ``strategies`` (``agent``/``name``,
+  ``buy_and_hold``, ``flat``, ``sma_crossover``, ``random``) at 1× costs, ``by_cost`` and ``meta``
+  (schema in :mod:`tradelab.results`);
 * ``equity.csv`` — timestamp + one equity column per strategy (1× costs);
 * ``trades.csv`` — every round trip of every strategy at 1× costs (``strategy`` column first; see
   :mod:`tradelab.evaluation.trades`); per-trade metrics are in ``metrics.json``;
@@ -22,12 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from tradelab.data.calendar import infer_frequency
 from tradelab.envs.config import TradingEnvConfig
 from tradelab.evaluation.backtest import BacktestResult, backtest
 from tradelab.evaluation.baselines import baseline_exposures
-from tradelab.evaluation.metrics import annualisation
 from tradelab.evaluation.plots import plot_drawdown, plot_equity, plot_positions
+from tradelab.results import RunResult, make_meta, period_of
 from tradelab.utils import atomic_write_json, atomic_write_text
 
 __all__ = ["evaluate_against_baselines", "cost_key"]
@@ -47,34 +46,35 @@ def _strategies(policy: Any, name: str, data: pd.DataFrame, config: TradingEnvCo
 def evaluate_against_baselines(policy: Any, data: pd.DataFrame, features: Any,
                                config: TradingEnvConfig | None = None, out_dir: str | Path = "outputs/eval",
                                name: str = "agent", cost_multipliers: Sequence[float] = (0, 1, 2),
-                               seed: int = 0, title: str = "", history: Any = None) -> dict[str, Any]:
+                               seed: int = 0, title: str = "", history: Any = None,
+                               run_meta: dict[str, Any] | None = None) -> RunResult:
     """Backtest ``policy`` (None → baselines only) and the baselines on the same bars and costs.
 
-    Returns the ``metrics.json`` content. Use it on the TEST split once, at the end of a run.
-    ``history``: scaled feature rows of the bars before ``data`` (the purge gap) for the first windows.
+    Returns the :class:`~tradelab.results.RunResult` written as ``metrics.json``. Use it on the TEST
+    split once, at the end of a run. ``history``: scaled feature rows of the bars before ``data`` (the
+    purge gap) for the first windows. ``run_meta``: the ``meta`` fields only the caller knows
+    (``workflow``, ``asset``, ``data_hash``, ``split``, ...; workflow "backtest" when not given).
     """
     cfg = config or TradingEnvConfig()
     strategies = _strategies(policy, name, data, cfg, seed)
     focus = name if policy is not None else None
     label = f"{title} " if title else ""
-    meta = {
-        "n_bars": len(data), "start": data.index[0].isoformat(), "end": data.index[-1].isoformat(),
-        "frequency": infer_frequency(data.index) if len(data) >= 3 else None,
-        "periods_per_year": annualisation(data.index),
-    }
     titles = (f"{label}equity (1x costs)", f"{label}drawdown (1x costs)", f"{label}position")
-    return write_strategy_report(strategies, data, features, cfg, out_dir, cost_multipliers, focus, titles, meta,
-                                 history=history)
+    return write_strategy_report(strategies, data, features, cfg, out_dir, cost_multipliers, focus, titles, {},
+                                 history=history, run_meta=run_meta)
 
 
 def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, cfg: Any, out_dir: str | Path,
                           cost_multipliers: Sequence[float], focus: str | None, titles: tuple[str, str, str],
-                          meta: dict[str, Any], history: Any = None) -> dict[str, Any]:
+                          meta: dict[str, Any], history: Any = None,
+                          run_meta: dict[str, Any] | None = None) -> RunResult:
     """Backtest every strategy at each cost multiplier (1× always) and write the run's report files.
 
-    ``metrics.json`` ({strategy: metrics} at 1× plus ``by_cost``), ``equity.csv``, the equity /
-    drawdown / position PNGs (``titles``) and ``report_meta.json`` (``meta`` plus the run's settings).
-    ``data``/``features`` are one asset's frames or, for the portfolio env, dicts of them.
+    ``metrics.json`` (a :class:`~tradelab.results.RunResult`; ``run_meta`` gives the meta fields only
+    the caller knows, e.g. ``workflow``, ``asset``, ``data_hash``, ``split``), ``equity.csv``, the equity /
+    drawdown / position PNGs (``titles``) and ``report_meta.json`` (``meta``, the period and the run's
+    settings). ``data``/``features`` are one asset's frames or, for the portfolio env, dicts of them.
+    Returns the RunResult.
     """
     out = Path(out_dir)
     multipliers = sorted({float(m) for m in cost_multipliers} | {1.0})
@@ -83,12 +83,16 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
         for m in multipliers
     }
     one = results[1.0]
-    metrics: dict[str, Any] = {key: res.metrics for key, res in one.items()}
-    metrics["by_cost"] = {cost_key(m): {k: r.metrics for k, r in results[m].items()} for m in multipliers
-                          if m in {float(c) for c in cost_multipliers}}
+    period = period_of((next(iter(data.values())) if isinstance(data, dict) else data).index)
+    run = {"workflow": "backtest", **(run_meta or {})}
+    result = RunResult(
+        strategies={key: res.metrics for key, res in one.items()},
+        by_cost={cost_key(m): {k: r.metrics for k, r in results[m].items()} for m in multipliers
+                 if m in {float(c) for c in cost_multipliers}},
+        meta=make_meta(**{"focus": focus, "period": period, **run}), output_dir=out)
     equity = pd.DataFrame({key: res.equity["equity"] for key, res in one.items()})
     positions = pd.DataFrame({key: res.equity["position"] for key, res in one.items()})
-    atomic_write_json(out / "metrics.json", metrics)
+    result.write()
     atomic_write_text(out / "equity.csv", equity.to_csv(index_label="timestamp"))
     trades = pd.concat([res.trades.assign(strategy=key) for key, res in one.items() if res.trades is not None],
                        ignore_index=True)
@@ -100,9 +104,9 @@ def write_strategy_report(strategies: dict[str, Any], data: Any, features: Any, 
     plot_positions(positions[shown], out / "position.png", titles[2])
     first = next(iter(one.values()))
     atomic_write_json(out / "report_meta.json", {
-        **meta, "impact": first.extra.get("impact"), "first_windows": "real bars before the split (history)"
+        **(period or {}), **meta, "impact": first.extra.get("impact"), "first_windows": "real bars before the split (history)"
         if history is not None else "zero-padded (no history rows given)",
         "risk_rule_counts": {k: r.metrics["risk_rule_counts"] for k, r in one.items() if "risk_rule_counts" in r.metrics}, "cost_multipliers": [float(m) for m in cost_multipliers], "env_config": cfg.to_dict(),
         "strategies": list(strategies),
     })
-    return metrics
+    return result

@@ -60,14 +60,16 @@ def read_storage_url(storage_file: str | None, storage_secret: str | None) -> st
 def kernel_worker(*, study: str, stage: int, storage_file: str | None, storage_secret: str | None,
                   output_dir: str | Path, worker: str | None = None, **kwargs: Any) -> dict[str, Any]:
     """What a tuning kernel runs: join ``study`` and add trials (``kwargs`` as
-    :func:`tradelab.training.curriculum.tune_stage`); writes ``metrics.json`` (no URL) and returns it."""
+    :func:`tradelab.training.curriculum.tune_stage`); writes ``metrics.json`` (a RunResult, workflow "tune",
+    the study's summary under ``meta.tune``; no URL) and returns the summary."""
+    from tradelab.results import RunResult, make_meta
     from tradelab.training.curriculum import tune_stage
 
     url = read_storage_url(storage_file, storage_secret)
     worker = worker or f"kaggle:{os.environ.get('KAGGLE_KERNEL_RUN_TYPE', 'kernel')}:{os.getpid()}"
     result = tune_stage(kwargs.pop("config", None) or _default_config(), stage, study=study, storage=url,
                         output_dir=output_dir, worker=worker, **kwargs)
-    atomic_write_json(Path(output_dir) / "metrics.json", result)
+    RunResult({}, {}, make_meta("tune", stage=stage, tune=result), Path(output_dir)).write()
     return result
 
 

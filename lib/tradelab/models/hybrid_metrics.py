@@ -99,9 +99,15 @@ def evaluate_heads(
     return out
 
 
-def summary_frame(metrics: dict[str, Any]) -> Any:
-    """``metrics.json`` → a table: one row per (split, head, metric), the model beside each baseline."""
+def summary_frame(metrics: Any) -> Any:
+    """Per-head metrics → a table: one row per (split, head, metric), the model beside each baseline.
+
+    ``metrics``: :func:`tradelab.training.supervised.train_supervised`'s dict, or the
+    :class:`~tradelab.results.RunResult` of its ``metrics.json`` (heads under ``meta.heads``).
+    """
     import pandas as pd
+
+    metrics = metrics.meta["heads"] if hasattr(metrics, "meta") else metrics
 
     rows = []
     for split in ("val", "test"):

@@ -4,8 +4,8 @@
 section overrides parameters per notebook for a much smaller run (tests). Parameter strings
 may use ``{run_dir}`` (the run folder) and ``{seed}``; a value that is exactly ``"{seed}"``
 becomes the integer seed. Each notebook writes into ``run_dir/<notebook>/`` and its executed
-copy is saved there; ``pipeline.json`` records what ran, and ``report.md``/``report.html``
-summarise it (:mod:`tradelab.notebooks.report`). A ``planted:`` entry first trains a few learners
+copy is saved there; ``pipeline.json`` records what ran and, per stage, the RunResult files it
+wrote (``results``: see :mod:`tradelab.results`), and ``report.md``/``report.html`` summarise them (:mod:`tradelab.notebooks.report`). A ``planted:`` entry first trains a few learners
 on a planted-signal market (:mod:`tradelab.notebooks.planted`) so the report shows whether they
 can learn at all before it judges real data.
 """
@@ -20,7 +20,7 @@ from typing import Any
 from tradelab.config import CONFIG_DIR, load_yaml
 from tradelab.errors import ConfigError, NotebookError
 
-__all__ = ["PIPELINE_CONFIG", "Stage", "load_stages", "load_planted", "run_pipeline"]
+__all__ = ["PIPELINE_CONFIG", "Stage", "load_stages", "load_planted", "run_pipeline", "stage_results"]
 
 #: Default pipeline definitions.
 PIPELINE_CONFIG = CONFIG_DIR / "pipeline.yaml"
@@ -90,6 +90,16 @@ def load_stages(
     if unknown:
         raise ConfigError(f"{path}: {pipeline}.smoke names unknown stage(s) {unknown}; stages: {[s.name for s in stages]}")
     return stages
+
+
+def stage_results(run_dir: Path, output_dir: Path) -> list[str]:
+    """The RunResult files a stage wrote, relative to ``run_dir``: ``output_dir/metrics.json`` when
+    present, then (recursively) the files its ``meta.results`` names. The report reads exactly these."""
+    from tradelab.results import METRICS_FILE, result_files
+
+    if not (output_dir / METRICS_FILE).is_file():
+        return []
+    return [p.relative_to(run_dir.resolve()).as_posix() for p in result_files(output_dir)]
 
 
 def _record(run_dir: Path, info: dict[str, Any]) -> None:
@@ -192,7 +202,8 @@ def run_pipeline(
             failure = exc
             break
         info["stages"].append({**entry, "status": "ok", "seconds": round(result.seconds, 1),
-                               "executed": str(result.executed.relative_to(run_dir))})
+                               "executed": str(result.executed.relative_to(run_dir)),
+                               "results": stage_results(run_dir, run_dir / stage.name)})
         _record(run_dir, info)
     info["status"] = "failed" if failure else "ok"
     info["seconds"] = round(time.perf_counter() - start, 1)

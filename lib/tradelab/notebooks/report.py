@@ -2,8 +2,8 @@
 
 It says what ran with which parameters (``pipeline.json``), the data hash and package version,
 shows ONE table of every trading model's test metrics beside buy-and-hold, flat and SMA
-crossover at each cost multiplier (read from the ``metrics.json`` files the notebooks wrote via
-``tradelab.evaluation``), the supervised model's test metrics beside its naive baselines, an
+crossover at each cost multiplier (read from exactly the RunResult files, :mod:`tradelab.results`,
+that ``pipeline.json`` names per stage; a named file that is missing is reported, never guessed), the supervised model's test metrics beside its naive baselines, an
 honest sentence per agent against buy-and-hold, and links to every PNG the notebooks wrote.
 The tables hold only figures from the run, so a seeded re-run gives the same tables.
 """
@@ -15,10 +15,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tradelab.errors import ConfigError
+from tradelab.results import RunResult
+
 __all__ = ["TradingRow", "metrics_table", "render_markdown", "trading_rows", "verdicts", "write_report"]
 
 BASELINES = ("buy_and_hold", "flat", "sma_crossover")
 _SKIP_STRATEGIES = {"random"}
+_NOT_TRADING = {"supervised", "data", "tune"}  # their strategies (if any) are not a trading model's test
 
 
 class TradingRow(dict):
@@ -30,84 +34,69 @@ def _cost_of(key: Any) -> float | None:
     return float(match.group()) if match else None
 
 
-def _is_metrics(value: Any) -> bool:
-    return isinstance(value, dict) and "total_return" in value
+def stage_results(run_dir: Path, stage: dict[str, Any]) -> tuple[list[tuple[str, RunResult]], list[str]]:
+    """The RunResults ``pipeline.json`` names for ``stage`` (``results``), and a line per named file that
+    is missing or unreadable: the report shows what is there and says what is not, never guesses."""
+    found, problems = [], []
+    for rel in stage.get("results") or []:
+        try:
+            found.append((rel, RunResult.read(run_dir / rel)))
+        except ConfigError as exc:
+            problems.append(f"**{stage['name']}: result `{rel}` named in pipeline.json could not be read** ({exc})")
+    return found, problems
 
 
-def _by_cost(metrics: dict[str, Any]) -> dict[str, dict[float, dict[str, Any]]]:
-    """``{strategy: {cost: metrics}}`` from either nesting of the ``by_cost`` section."""
+def _by_cost(result: RunResult) -> dict[str, dict[float, dict[str, Any]]]:
+    """``{strategy: {cost: metrics}}``; the 1x strategies alone when no sweep was recorded."""
     out: dict[str, dict[float, dict[str, Any]]] = {}
-    for outer, inner in (metrics.get("by_cost") or {}).items():
-        if not isinstance(inner, dict):
-            continue
-        for key, m in inner.items():
-            if not _is_metrics(m):
-                continue
-            cost, strategy = (_cost_of(outer), key) if _cost_of(outer) is not None else (_cost_of(key), outer)
+    for key, table in result.by_cost.items():
+        cost = _cost_of(key)
+        for strategy, m in table.items():
             if cost is not None:
                 out.setdefault(str(strategy), {})[cost] = m
-    if not out:  # no sweep recorded: the 1x section alone
-        out = {k: {1.0: v} for k, v in metrics.items() if _is_metrics(v)}
-    return out
+    return out or {k: {1.0: v} for k, v in result.strategies.items()}
 
 
-def _asset_of(metrics: dict[str, Any], params: dict[str, Any], folder: Path) -> str:
-    meta_path = folder / "report_meta.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    for section in (metrics, metrics.get("inference") or {}, meta, params):
-        for key in ("asset", "assets"):
-            value = section.get(key) if isinstance(section, dict) else None
-            if value:
-                return ",".join(map(str, value)) if isinstance(value, list) else str(value)
-    return "?"
+def _asset(result: RunResult) -> str:
+    value = result.asset
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value) if value else "?"
 
 
-def _period(folder: Path) -> str:
-    """``start → end (n bars)`` from the ``report_meta.json`` written beside the metrics."""
-    meta_path = folder / "report_meta.json"
-    if not meta_path.is_file():
+def _period(result: RunResult) -> str:
+    """``start → end (n bars)`` from ``meta.period``."""
+    period = result.meta.get("period")
+    if not isinstance(period, dict):
         return "–"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    start, end = str(meta.get("start", ""))[:10], str(meta.get("end", ""))[:10]
-    return f"{start} → {end} ({meta.get('n_bars', '?')} bars)"
-
-
-def _trading_files(run_dir: Path, stage: str) -> list[Path]:
-    """Backtest reports under a stage's folder: ``metrics.json`` files with a top-level ``by_cost``."""
-    folder = run_dir / stage
-    found = []
-    for path in sorted(folder.rglob("metrics.json")) if folder.is_dir() else []:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            continue
-        if isinstance(data, dict) and isinstance(data.get("by_cost"), dict):
-            found.append(path)
-    return found
+    start, end = str(period.get("start", ""))[:10], str(period.get("end", ""))[:10]
+    return f"{start} → {end} ({period.get('n_bars', '?')} bars)"
 
 
 def trading_rows(run_dir: str | Path, info: dict[str, Any]) -> list[TradingRow]:
-    """Rows for every strategy in every backtest ``metrics.json`` under the stages' folders.
+    """Rows for every strategy of every trading RunResult that ``pipeline.json`` names, stage by stage.
 
-    Baseline rows repeated with identical figures (same asset and bars) are kept once.
+    Baseline rows repeated with identical figures (same asset and bars) are kept once, and so is a
+    row a stage's own result repeats from its test result (PPO's ``metrics.json`` and ``test/metrics.json``).
+    The supervised sign-rule rows are not here (the supervised section notes them).
     """
     run_dir = Path(run_dir)
     rows: list[TradingRow] = []
     seen: set[str] = set()
     for stage in info.get("stages", []):
-        for path in _trading_files(run_dir, stage["name"]):
-            metrics = json.loads(path.read_text(encoding="utf-8"))
-            model = stage["name"]
-            asset = _asset_of(metrics, stage.get("parameters", {}), path.parent)
-            for strategy, by_cost in _by_cost(metrics).items():
+        in_stage: set[str] = set()
+        for rel, result in stage_results(run_dir, stage)[0]:
+            if result.workflow in _NOT_TRADING:
+                continue
+            asset = _asset(result)
+            for strategy, by_cost in _by_cost(result).items():
                 if strategy in _SKIP_STRATEGIES:
                     continue
                 key = json.dumps([asset, strategy, by_cost], sort_keys=True, default=str)
-                if strategy in BASELINES and key in seen:
+                if key in in_stage or (strategy in BASELINES and key in seen):
                     continue
                 seen.add(key)
-                rows.append(TradingRow(model=model, asset=asset, strategy=strategy, by_cost=by_cost,
-                                       period=_period(path.parent), source=str(path.relative_to(run_dir))))
+                in_stage.add(key)
+                rows.append(TradingRow(model=stage["name"], asset=asset, strategy=strategy, by_cost=by_cost,
+                                       period=_period(result), source=rel))
     return rows
 
 
@@ -177,26 +166,23 @@ def _supervised_verdict(stage: str, head: str, key: str, h: dict[str, Any]) -> s
             f"{_fmt(bases[best_name], fixed=False)} vs model {_fmt(model, fixed=False)}).")
 
 
-def _sign_rule_note(stage: str, trading: Any) -> str | None:
+def _sign_rule_note(stage: str, rows: dict[str, Any]) -> str | None:
     """The signal head's causal sign rule (and the logistic regression's) at 1x costs, beside buy-and-hold and flat."""
-    rows = trading.get("test") if isinstance(trading, dict) else None
-    if not isinstance(rows, dict) or not rows:
+    if not rows:
         return None
     parts = ", ".join(f"{name} {_fmt(r.get('sharpe_ratio'))}" for name, r in rows.items() if isinstance(r, dict))
     return f"{stage} signal head traded by its sign rule, test Sharpe at 1× costs: {parts}."
 
 
 def _supervised_table(run_dir: Path, info: dict[str, Any]) -> str:
-    """Test metrics per head of every supervised ``metrics.json`` (model beside naive baselines)."""
+    """Test metrics per head of every supervised RunResult (model beside naive baselines)."""
     lines, notes = [], []
     for stage in info.get("stages", []):
-        folder = run_dir / stage["name"]
-        for path in sorted(folder.rglob("metrics.json")) if folder.is_dir() else []:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            test = saved.get("test")
-            if not isinstance(test, dict):
+        for _, result in stage_results(run_dir, stage)[0]:
+            test = (result.meta.get("heads") or {}).get("test")
+            if result.workflow != "supervised" or not isinstance(test, dict):
                 continue
-            notes.append(_sign_rule_note(stage["name"], saved.get("trading")))
+            notes.append(_sign_rule_note(stage["name"], result.strategies))
             for head, h in test.items():
                 if not isinstance(h, dict) or "model" not in h:
                     continue
@@ -210,26 +196,24 @@ def _supervised_table(run_dir: Path, info: dict[str, Any]) -> str:
     return "\n".join([*table, "", *[f"- {n}" for n in notes if n]])
 
 
-def _find_hash(run_dir: Path) -> str:
-    """The processed data's content hash: from a processed_data.h5 in the run, else any metrics.json."""
-    for h5 in sorted(run_dir.rglob("processed_data.h5")):
-        if h5.relative_to(run_dir).parts[0] == "planted":  # the planted section's synthetic market
-            continue
-        try:
-            import h5py
-
-            with h5py.File(h5, "r") as fh:
-                attrs = dict(fh["metadata"].attrs) if "metadata" in fh else {}
-        except (OSError, KeyError):
-            continue
-        for key, value in attrs.items():
-            if "hash" in key:
-                return str(value)
-    for path in sorted(run_dir.rglob("metrics.json")):
-        found = re.search(r'"(?:content_|data_)?hash"\s*:\s*"([0-9a-f]{8,})"', path.read_text(encoding="utf-8"))
-        if found:
-            return found.group(1)
+def _data_hash(run_dir: Path, info: dict[str, Any]) -> str:
+    """The processed data's content hash: the first ``meta.data_hash`` of the named results (00_data's)."""
+    for stage in info.get("stages", []):
+        for _, result in stage_results(run_dir, stage)[0]:
+            if result.meta.get("data_hash"):
+                return str(result.meta["data_hash"])
     return "unknown"
+
+
+def _missing_results(run_dir: Path, info: dict[str, Any]) -> list[str]:
+    """A line per named result that is gone or unreadable, and per finished stage pipeline.json gives no list."""
+    lines = []
+    for stage in info.get("stages", []):
+        if stage.get("status") == "ok" and "results" not in stage:
+            lines.append(f"**{stage['name']}: pipeline.json names no results** (recorded before tradelab kept "
+                         "that list): its metrics are not in this report; re-run the pipeline")
+        lines += stage_results(run_dir, stage)[1]
+    return lines
 
 
 def _stages_section(info: dict[str, Any]) -> list[str]:
@@ -310,7 +294,7 @@ def render_markdown(run_dir: str | Path, info: dict[str, Any]) -> str:
         f"- run folder: `{run_dir}` · status **{info.get('status')}** · wall time {info.get('seconds', '–')} s",
         f"- seed {info.get('seed')} · smoke configuration: {info.get('smoke')}",
         f"- tradelab {meta.get('tradelab_version')} · git commit `{meta.get('git_commit')}` · python {meta.get('python')}",
-        f"- processed data content hash: `{_find_hash(run_dir)}`",
+        f"- processed data content hash: `{_data_hash(run_dir, info)}`",
         "",
         "## What ran",
         "",
@@ -323,10 +307,13 @@ def render_markdown(run_dir: str | Path, info: dict[str, Any]) -> str:
         "configured trading costs; every strategy trades the same bars with the same cost model "
         "(decision at a bar's close, fill at the next open).",
         "",
-        metrics_table(rows) if rows else "(no backtest metrics.json was written)",
+        metrics_table(rows) if rows else "(no backtest result is named in pipeline.json)",
         "",
         *[f"- {v}" for v in verdicts(rows)],
     ]
+    missing = _missing_results(run_dir, info)
+    if missing:
+        lines += ["", "**Missing results:**", "", *[f"- {m}" for m in missing]]
     supervised = _supervised_table(run_dir, info)
     if supervised:
         lines += ["", "## Supervised model, test split (beside naive baselines)", "", supervised]

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradelab.errors import NotebookError
+from tradelab.errors import ConfigError, NotebookError
 from tradelab.project import missing_note, resource_dir
+from tradelab.results import METRICS_FILE, RunResult
 
 __all__ = [
     "NOTEBOOK_DIR",
@@ -53,7 +54,12 @@ class NotebookRun:
     seconds: float
     """wall time of the execution"""
     metrics: dict[str, Any] = field(default_factory=dict)
-    """``output_dir/metrics.json`` when the notebook wrote one, else empty"""
+    """``output_dir/metrics.json`` as written (a raw dict) when the notebook wrote one, else empty"""
+
+    @property
+    def result(self) -> RunResult | None:
+        """``output_dir/metrics.json`` as a :class:`~tradelab.results.RunResult` (None when not written)."""
+        return RunResult.read(self.output_dir) if (self.output_dir / METRICS_FILE).is_file() else None
 
 
 def list_notebooks(directory: str | Path | None = None) -> list[Path]:
@@ -239,13 +245,14 @@ def kernel_options(kernel_name: str = PROJECT_KERNEL) -> dict[str, Any]:
 
 
 def _read_metrics(output_dir: Path) -> dict[str, Any]:
-    path = output_dir / "metrics.json"
+    path = output_dir / METRICS_FILE
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise NotebookError(f"{path} is not valid JSON ({exc}); the notebook must write it with json.dump") from exc
+        RunResult.read(path)  # valid JSON, a mapping, a schema version this tradelab knows
+    except ConfigError as exc:
+        raise NotebookError(f"{exc} (write it with tradelab.results.RunResult)") from exc
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def run(

@@ -15,8 +15,8 @@ Layout under ``output_dir``::
     models/stage{N}/best_model.zip                      best on validation (EvalCallback)
     models/stage{N}/optimized_params.json               when tuned
     models/stage{N}_final.zip (+ .scalers.json, .config.json)
-    stage{N}_report.json                                gate, validation, test vs baselines
-    stage{N}_test/                                      metrics.json, equity.csv, plots
+    stage{N}_report.json                                gate, validation, test strategies at 1x costs
+    stage{N}_test/                                      metrics.json (RunResult, by cost), equity.csv, plots
     logs/curriculum.log  logs/training_v3.log  logs/resources.json   run logs, CPU/RSS/GPU samples
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 
 from tradelab.config import CONFIG_DIR, load_yaml, set_dotted
 from tradelab.errors import CheckpointError, ConfigError
-from tradelab.results import RunResult
+from tradelab.results import RunResult, make_meta
 from tradelab.training.curriculum_config import (
     CurriculumConfig,
     CurriculumRun,
@@ -227,11 +227,13 @@ def _run_stage(
     log.info("stage %d gate: Sharpe %.4g on the gate part (tuning part %.4g) vs target %s -> %s", n, val_sharpe,
              tune_sharpe, stage.sharpe_target, "PASSED" if gate["passed"] else "FAILED")
     # The test split is read here, once, after training, tuning and the gate are settled.
-    test = None if result["stopped_early"] else evaluate_test(result["model"], cfg, prepared.load("test"),
-                                                             paths["test"], name=f"ploutos_stage{n}")
+    test = None if result["stopped_early"] else evaluate_test(
+        result["model"], cfg, prepared.load("test"), paths["test"], name=f"ploutos_stage{n}",
+        run_meta={"workflow": "curriculum", "data_hash": prepared.data_hash, "stage": n})
     report = {
         "stage": n, "name": stage.name, "assets": list(stage.assets), "seed": seed, "gate": gate,
-        "validation": result["val"], "validation_gate": gate_val, "test": test, "loaded_from": str(load_from or ""),
+        "validation": result["val"], "validation_gate": gate_val, "test": test.strategies if test else None,
+        "test_result": str(test.path) if test else None, "loaded_from": str(load_from or ""),
         "start_weights_sha256": result["start_weights_sha256"],
         "final_weights_sha256": params_sha256(result["model"]),
         "final_model": result["final_model"], "best_model": result["best_model"],
@@ -272,18 +274,10 @@ def run_seeds(cur: CurriculumConfig, n: int, seeds: list[int], output_dir: str |
 def stage_result(report: dict[str, Any], output_dir: str | Path) -> RunResult:
     """Stage ``report`` as the curriculum's :class:`~tradelab.results.RunResult` (written as ``metrics.json``
     in ``output_dir`` by :func:`train`): the stage's test strategies beside the gate and validation."""
-    out = Path(output_dir)
-    n = int(report["stage"])
-    test_file = stage_paths(out, n)["test"] / "metrics.json"
-    test = RunResult.read(test_file) if report.get("test") is not None and test_file.is_file() else None
-    meta = {**(test.meta if test else {}), "workflow": "curriculum", "focus": f"ploutos_stage{n}",
-            "asset": list(report["assets"]), "seed": report.get("seed"),
-            "results": [test_file.relative_to(out).as_posix()] if test else [],
-            **{k: report.get(k) for k in ("stage", "gate", "validation", "validation_gate", "optimized_params",
-                                          "final_model", "best_model", "loaded_from", "num_timesteps",
-                                          "stopped_early")}}
-    return RunResult(strategies=test.strategies if test else {}, by_cost=test.by_cost if test else {}, meta=meta,
-                     output_dir=out)
+    test = RunResult.read(report["test_result"]) if report.get("test_result") else None  # None: stopped early
+    return RunResult.top_level("curriculum", output_dir, test, asset=list(report["assets"]), **{
+        k: report.get(k) for k in ("stage", "seed", "gate", "validation", "validation_gate", "optimized_params",
+                                   "final_model", "best_model", "loaded_from", "num_timesteps", "stopped_early")})
 
 
 def train(run: CurriculumRun) -> RunResult:
@@ -296,9 +290,8 @@ def train(run: CurriculumRun) -> RunResult:
     if run.seeds:
         summary = run_seeds(cur, run.stage, list(run.seeds), out, **kwargs)
         results = [f"seed{s}/{stage_paths(out, run.stage)['test'].name}/metrics.json" for s in run.seeds]
-        result = RunResult(strategies={}, by_cost={}, output_dir=out, meta={
-            "workflow": "curriculum", "focus": None, "asset": list(cur.get(run.stage).assets), "stage": run.stage,
-            "seeds": summary, "results": [r for r in results if (out / r).is_file()]})
+        result = RunResult({}, {}, make_meta("curriculum", asset=list(cur.get(run.stage).assets), stage=run.stage,
+                                             seeds=summary, results=[r for r in results if (out / r).is_file()]), out)
     else:
         result = stage_result(run_stage(cur, run.stage, out, seed=run.seed, **kwargs), out)
     result.write()

@@ -50,6 +50,12 @@ class PreparedData:
     splits: dict[str, SplitData] = field(default_factory=dict)
     reader: Any = field(default=None, repr=False)
 
+    @property
+    def data_hash(self) -> str | None:
+        """The processed h5's content hash (None for embedded data, which has no file)."""
+        store = getattr(self.reader, "data", None)
+        return getattr(store, "metadata", {}).get("content_hash") if store is not None else None
+
     def load(self, name: str) -> SplitData:
         """Read and scale split ``name`` now (the test split is read this way, once, at the end)."""
         if name not in self.splits:
@@ -225,12 +231,14 @@ def save_scalers(prepared: PreparedData, path: str | Path) -> Path:
 def evaluate_portfolio_against_baselines(policy: Any, data: dict[str, pd.DataFrame], features: dict[str, Any],
                                          config: Any, out_dir: str | Path, name: str = "agent",
                                          cost_multipliers: tuple[float, ...] = (0, 1, 2), seed: int = 0,
-                                         history: dict[str, Any] | None = None) -> dict:
+                                         history: dict[str, Any] | None = None,
+                                         run_meta: dict[str, Any] | None = None) -> Any:
     """Portfolio twin of :func:`tradelab.evaluation.report.evaluate_against_baselines`.
 
-    Same outputs (``metrics.json`` with ``by_cost``, ``equity.csv``, equity/drawdown/position PNGs,
-    ``report_meta.json``); each baseline (buy-and-hold, flat, SMA crossover, random) holds an equal
-    share of every asset, run through the same PortfolioEnv, fills and costs as the agent.
+    Same outputs (``metrics.json`` as a :class:`~tradelab.results.RunResult`, returned; ``equity.csv``,
+    equity/drawdown/position PNGs, ``report_meta.json``); each baseline (buy-and-hold, flat, SMA
+    crossover, random) holds an equal share of every asset, run through the same PortfolioEnv, fills
+    and costs as the agent. ``run_meta``: the meta fields only the caller knows (workflow, data_hash, ...).
     """
     from tradelab.evaluation.baselines import baseline_exposures
     from tradelab.evaluation.report import write_strategy_report
@@ -249,4 +257,4 @@ def evaluate_portfolio_against_baselines(policy: Any, data: dict[str, pd.DataFra
             "baselines": "equal share of each asset's baseline exposure"}
     titles = (f"{name} vs equal-weight baselines (1x costs)", "drawdown (1x costs)", "gross position")
     return write_strategy_report(strategies, data, features, config, out_dir, cost_multipliers, name, titles, meta,
-                                 history=history)
+                                 history=history, run_meta={"asset": assets, **(run_meta or {})})

@@ -68,14 +68,16 @@ def evaluate_split(model: Any, cfg: PPOV3Config, split: Any) -> dict[str, Any]:
                     history=getattr(split, "history", None)).metrics
 
 
-def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path, name: str = "ppo_v3") -> dict:
-    """The one test-split evaluation: the agent beside the baselines at 0/1/2x costs."""
+def evaluate_test(model: Any, cfg: PPOV3Config, split: Any, out_dir: str | Path, name: str = "ppo_v3",
+                  run_meta: dict[str, Any] | None = None) -> Any:
+    """The one test-split evaluation: the agent beside the baselines at 0/1/2x costs (a RunResult)."""
     from tradelab.training import vecnorm
     from tradelab.training.multiasset import evaluate_portfolio_against_baselines
 
     return evaluate_portfolio_against_baselines(vecnorm.policy(model), split.ohlcv, split.features, env_config(cfg),
                                                 out_dir, name=name, seed=cfg.training.seed,
-                                                history=getattr(split, "history", None))
+                                                history=getattr(split, "history", None),
+                                                run_meta={"workflow": "ppo", "split": "test", **(run_meta or {})})
 
 
 def _find(callbacks: list, cls_name: str) -> Any:
@@ -301,7 +303,9 @@ def _train_locked(cfg: PPOV3Config, layout: RunLayout, prepared: Any, load_from:
 def run_experiment(cfg: PPOV3Config, load_from: str | Path | None = None, test: bool = True) -> dict[str, Any]:
     """`tradelab train ppo` and notebook 03: train, then (once) the test backtest vs baselines.
 
-    Writes ``config.json`` and ``metrics.json`` (validation, test by strategy and cost) in ``cfg.output_dir``.
+    Writes ``config.json``, ``test/metrics.json`` and ``metrics.json`` (a RunResult: the test strategies
+    and costs, with validation, models and ``results: ["test/metrics.json"]`` in meta) in ``cfg.output_dir``.
+    Returns those meta fields, ``test`` (the test RunResult or None), ``result`` and ``model``.
     """
     from tradelab.training.multiasset import prepare_data
     from tradelab.utils import atomic_write_json
@@ -313,16 +317,20 @@ def run_experiment(cfg: PPOV3Config, load_from: str | Path | None = None, test: 
         prepared = prepare_data(d.assets, d.h5_path, d.fractions, d.purge_gap, d.min_overlap, splits=("train", "val"))
         result = train_ppo(cfg, RunLayout.default(out), prepared, load_from=load_from)
         atomic_write_json(out / "config.json", cfg.to_dict())
-        metrics: dict[str, Any] = {"validation": result["val"], "final_model": result["final_model"],
-                                   "best_model": result["best_model"], "num_timesteps": result["num_timesteps"],
-                                   "assets": prepared.assets, "stopped_early": result["stopped_early"]}
+        fields: dict[str, Any] = {"validation": result["val"], "final_model": result["final_model"],
+                                  "best_model": result["best_model"], "num_timesteps": result["num_timesteps"],
+                                  "assets": prepared.assets, "stopped_early": result["stopped_early"]}
+        tested = None
         if test and not result["stopped_early"]:
-            metrics["test"] = evaluate_test(result["model"], cfg, prepared.load("test"), out / "test")
+            tested = evaluate_test(result["model"], cfg, prepared.load("test"), out / "test",
+                                   run_meta={"data_hash": prepared.data_hash})
         elif result["stopped_early"]:
-            metrics["test"] = None
-            metrics["note"] = "stopped at training.max_runtime before the budget: resume, then the test split is read"
-        atomic_write_json(out / "metrics.json", metrics)
-        return {**metrics, "model": result["model"]}
+            fields["note"] = "stopped at training.max_runtime before the budget: resume, then the test split is read"
+        run = RunResult.top_level("ppo", out, tested, model=result["model"], **fields)
+        if tested is None:
+            run.meta.update(asset=prepared.assets, data_hash=prepared.data_hash)
+        run.write()
+        return {**fields, "test": tested, "result": run, "model": result["model"]}
 
 
 def train(cfg: PPOV3Config) -> RunResult:
@@ -334,7 +342,4 @@ def train(cfg: PPOV3Config) -> RunResult:
     out = Path(cfg.output_dir)  # like PPO.load: "x" finds x.zip; also relative to the run's (models/) folder
     load = cfg.training.load_model
     load_from = resolve_model_path(load, [out, out / "models"]) if load else None
-    outcome = run_experiment(cfg, load_from=load_from, test=cfg.training.final_test)
-    result = RunResult.read(out / "metrics.json")
-    result.model = outcome["model"]
-    return result
+    return run_experiment(cfg, load_from=load_from, test=cfg.training.final_test)["result"]

@@ -31,7 +31,7 @@ import numpy as np
 
 from tradelab.agents.sac import SACAgent
 from tradelab.errors import ConfigError
-from tradelab.results import RunResult
+from tradelab.results import RunResult, make_meta
 from tradelab.training.sac_config import DEFAULT_CONFIG, SMOKE_OVERRIDES, SACTrainingConfig, load_config
 from tradelab.training.sac_folder import (
     adopt_previous_best,
@@ -339,11 +339,15 @@ class KaggleTrainer:
         self._write_stats()
         write_npz(out / "logs" / "training_stats.npz", self.stats)
         self.stats["plots"] = [str(p) for p in plot_training(self.stats, out / "plots")]
-        report = self._test_report(best_path) if self.config.final_test and not stopped else {}
-        self.stats["test"] = report
+        result = self._test_report(best_path) if self.config.final_test and not stopped else None
+        if result is None:  # no test backtest: the file still says what ran
+            result = RunResult({}, {}, make_meta("sac", focus=None, asset=self.data.asset,
+                                                 data_hash=self.data.metadata.get("content_hash")), out)
+        result.meta.update(training=self._summary(best_path), stopped_early=stopped)
+        result.write()
+        self.stats["test"] = {**result.strategies, "by_cost": result.by_cost} if result.strategies else {}
         self.stats["stopped_early"] = stopped
-        atomic_write_json(out / "metrics.json", {**report, "training": self._summary(best_path),
-                                                 "stopped_early": stopped})
+        self.result = result
         return self.agent, self.stats
 
     # -- monitoring: resources, TensorBoard, log file, stats file ----------------------------------
@@ -382,7 +386,7 @@ class KaggleTrainer:
             "train_seconds": float(np.sum(self.stats["episodes"]["wall_s"])),
         }
 
-    def _test_report(self, best_path: Path) -> dict[str, Any]:
+    def _test_report(self, best_path: Path) -> RunResult:
         """The one touch of the test split: best agent vs baselines at 0/1/2× costs."""
         from tradelab.agents.sac_data import history_features, prepare_features
         from tradelab.evaluation.report import evaluate_against_baselines
@@ -392,7 +396,9 @@ class KaggleTrainer:
         feats = prepare_features(frame, self.data.features["test"], best.spec)
         return evaluate_against_baselines(best, frame, feats, self.env_config, self.output_dir,
                                           name=f"sac_agent_{self.agent_id}",
-                                          history=history_features(self.data, "test", best.spec))
+                                          history=history_features(self.data, "test", best.spec),
+                                          run_meta={"workflow": "sac", "asset": self.data.asset, "split": "test",
+                                                    "data_hash": self.data.metadata.get("content_hash")})
 
     def _run_info(self) -> dict[str, Any]:
         return run_metadata(

@@ -116,11 +116,25 @@ def _write_artifacts(cfg: SupervisedConfig, run_dir: Path, model: Any, data: Any
     atomic_write_json(run_dir / "labels.json", labels)
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     atomic_write_json(run_dir / "history.json", history)
-    atomic_write_json(run_dir / "metrics.json", metrics)
+    result_file(metrics, run_dir).write()
     meta = run_metadata(workflow="supervised", asset=data.asset, data_file=str(data.path),
                         data_file_sha256=file_sha256(data.path), data_content_hash=data.content_hash,
                         rows={s: len(f) for s, f in data.frames.items()})
     atomic_write_json(run_dir / "metadata.json", meta)
+
+
+def result_file(metrics: dict[str, Any], run_dir: Path) -> Any:
+    """``metrics.json`` as a RunResult: the test split's sign-rule rows (1x costs) as strategies, the
+    per-head metrics under ``meta.heads``, the rest under ``meta.supervised``."""
+    from tradelab.results import RunResult, make_meta
+
+    trading = (metrics.get("trading") or {}).get("test") or {}
+    rest = {k: v for k, v in metrics.items() if k not in ("val", "test", "trading", "asset", "data_hash")}
+    meta = make_meta("supervised", focus="morningstar" if "morningstar" in trading else None,
+                     asset=metrics.get("asset"), data_hash=metrics.get("data_hash"), split="test",
+                     heads={"val": metrics.get("val"), "test": metrics.get("test")},
+                     supervised={**rest, "trading": {"val": (metrics.get("trading") or {}).get("val")}})
+    return RunResult(trading, {"1x": trading} if trading else {}, meta, run_dir)
 
 
 def _write_predictions(run_dir: Path, loader: Any, split: str, preds: dict[str, np.ndarray]) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from tradelab.models.hybrid import HEADS, REGIME_HEAD, SIGNAL_HEAD
 from tradelab.models.hybrid_metrics import SIGNAL_CLASS_NAMES
+from tradelab.results import RunResult
 from tradelab.utils import read_json
 
 __all__ = ["plot_learning_curves", "plot_confusion_matrix", "plot_volatility", "save_run_plots"]
@@ -71,15 +72,15 @@ def save_run_plots(run_dir: str | Path) -> list[Path]:
     """Write ``learning_curves.png``, ``confusion_signal.png``, ``confusion_regime.png``, ``volatility_test.png``."""
     plt = _pyplot()
     run_dir = Path(run_dir)
-    metrics = read_json(run_dir / "metrics.json", "metrics")
+    heads = RunResult.read(run_dir).meta["heads"]
     labels = read_json(run_dir / "labels.json", "labels")
     preds = pd.read_csv(run_dir / "predictions_test.csv", index_col=0, parse_dates=True)
     figures = {
         "learning_curves.png": plot_learning_curves(read_json(run_dir / "history.json", "history")),
         "confusion_signal.png": plot_confusion_matrix(
-            metrics["test"][SIGNAL_HEAD]["model"]["confusion_matrix"], list(SIGNAL_CLASS_NAMES), "signal (test)"),
+            heads["test"][SIGNAL_HEAD]["model"]["confusion_matrix"], list(SIGNAL_CLASS_NAMES), "signal (test)"),
         "confusion_regime.png": plot_confusion_matrix(
-            metrics["test"][REGIME_HEAD]["model"]["confusion_matrix"], labels["regime_names"], "regime (test)"),
+            heads["test"][REGIME_HEAD]["model"]["confusion_matrix"], labels["regime_names"], "regime (test)"),
         "volatility_test.png": plot_volatility(preds),
     }
     paths = []
