@@ -24,20 +24,27 @@ Schema version 2 (the only place it is documented)::
   ``results`` (paths, relative to this file's folder, of the other RunResult files the run wrote,
   e.g. PPO's ``["test/metrics.json"]``; ``[]`` when none).
 
-  Workflow sections, present only where they apply: ``training`` (SAC: the trainer's summary),
-  ``stopped_early`` (SAC, PPO: ``training.max_runtime`` ended the run before its budget), ``note``
-  (why a section is missing), ``validation`` (PPO, curriculum: validation metrics), ``final_model``,
-  ``best_model``, ``num_timesteps``, ``loaded_from`` (PPO, curriculum), ``gate``, ``stage``,
-  ``optimized_params`` (curriculum), ``heads`` (supervised: ``{"val": ..., "test": ...}`` per head,
-  model beside its naive baselines; its ``strategies`` are the signal head's sign rule on test at 1×),
-  ``supervised`` (supervised: epochs, monitor, logistic regression, ``trading.val`` = the sign rule on val),
-  ``inference`` (inference: checkpoint, source, asset traded, bars), ``data`` (00_data: rows per split,
-  features, paths), ``tune`` (tuning workers: the study's summary).
+  Workflow sections, present only where they apply:
+
+  - ``training`` (sac): the trainer's summary (episodes, steps, best val Sharpe, checkpoints);
+  - ``stopped_early`` (sac, ppo): ``training.max_runtime`` ended the run before its budget;
+  - ``note`` (ppo): why there are no strategies (stopped early: resume, then the test is read);
+  - ``validation`` (ppo, curriculum): validation metrics; ``final_model``, ``best_model``,
+    ``num_timesteps``, ``assets`` (ppo); ``loaded_from`` (curriculum);
+  - ``stage``, ``gate``, ``optimized_params`` (curriculum; ``stage`` also in a tune worker's file);
+  - ``heads`` (supervised): ``{"val": ..., "test": ...}`` per head, the model beside its naive
+    baselines (its ``strategies`` are the signal head's sign rule on test at 1× costs);
+  - ``supervised`` (supervised): epochs run, monitor, logistic regression, ``trading.val`` (the sign
+    rule on val);
+  - ``inference`` (inference): checkpoint, source, asset traded and trained on, bars;
+  - ``data`` (data, i.e. 00_data): rows per split, features, purge gap, paths;
+  - ``tune`` (tune): the tuning worker's study summary.
 
 Version 1 (before this module: strategies, ``by_cost`` and every other section at one level) is
 upgraded on read: ``strategies`` = the top-level dicts with a ``sharpe_ratio``, ``by_cost`` = its
-``by_cost``, every other key goes under ``meta``, and ``meta.schema_version`` is 1 (the version the
-file was written in; writing it back writes version 2).
+``by_cost``, every other key goes under ``meta`` (with the always-present keys filled, ``workflow``
+None unless the file had one), and ``meta.schema_version`` is 1: the version the file was written
+in (writing it back writes version 2).
 """
 
 from __future__ import annotations
@@ -193,7 +200,7 @@ class RunResult:
         if version is None:
             data = _upgrade_v1(data)
         elif not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
-            raise ConfigError(f"{path}: meta.schema_version={version!r} is newer than this tradelab knows "
-                              f"({SCHEMA_VERSION}); upgrade tradelab to read it, or {fix}")
+            raise ConfigError(f"{path}: meta.schema_version={version!r} is not one this tradelab knows (newer "
+                              f"than {SCHEMA_VERSION}, or not a version); upgrade tradelab to read it, or {fix}")
         return cls(strategies=data.get("strategies") or {}, by_cost=data.get("by_cost") or {},
                    meta=data["meta"], output_dir=path.parent)
