@@ -16,7 +16,7 @@ Schema version 2 (the only place it is documented)::
 * ``strategies`` — ``{name: metrics}`` at 1× costs (the model and the baselines; ``{}`` when the run
   traded nothing, e.g. 00_data). A metrics dict has at least ``sharpe_ratio``.
 * ``by_cost`` — the same at each cost multiplier (keys from
-  :func:`tradelab.evaluation.report.cost_key`: ``"0x"``, ``"1x"``, ``"2x"``); ``{}`` when none.
+  :func:`cost_key`: ``"0x"``, ``"1x"``, ``"2x"``); ``{}`` when none.
 * ``meta`` — always: ``schema_version``; ``workflow`` (one of :data:`WORKFLOWS`); ``focus`` (the
   model's name in ``strategies``, or None); ``asset`` (str, list of str for a portfolio, or None);
   ``data_hash`` (the processed data's content hash, or None); ``split`` (the evaluated split, or None);
@@ -56,12 +56,17 @@ from typing import Any
 
 from tradelab.errors import ConfigError
 
-__all__ = ["SCHEMA_VERSION", "METRICS_FILE", "WORKFLOWS", "RunResult", "make_meta", "period_of", "result_files"]
+__all__ = ["cost_key", "SCHEMA_VERSION", "METRICS_FILE", "WORKFLOWS", "RunResult", "make_meta", "period_of", "result_files"]
 
 SCHEMA_VERSION = 2
 METRICS_FILE = "metrics.json"
 WORKFLOWS = ("backtest", "sac", "ppo", "supervised", "curriculum", "inference", "data", "tune")
 _ALWAYS = ("schema_version", "workflow", "focus", "asset", "data_hash", "split", "period", "results")
+
+
+def cost_key(multiplier: float) -> str:
+    """The ``by_cost`` key of a cost multiplier: ``0.0 → "0x"``, ``1.5 → "1.5x"``."""
+    return f"{float(multiplier):g}x"
 
 
 def make_meta(workflow: str, **fields: Any) -> dict[str, Any]:
@@ -153,8 +158,6 @@ class RunResult:
 
     def cost(self, multiplier: float) -> dict[str, dict[str, Any]]:
         """``{name: metrics}`` at ``multiplier`` × costs (``{}`` when that multiplier was not run)."""
-        from tradelab.evaluation.report import cost_key
-
         return self.by_cost.get(cost_key(multiplier), {})
 
     def to_dict(self) -> dict[str, Any]:

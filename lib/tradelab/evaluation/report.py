@@ -26,15 +26,10 @@ from tradelab.envs.config import TradingEnvConfig
 from tradelab.evaluation.backtest import BacktestResult, backtest
 from tradelab.evaluation.baselines import baseline_exposures
 from tradelab.evaluation.plots import plot_drawdown, plot_equity, plot_positions
-from tradelab.results import RunResult, make_meta, period_of
+from tradelab.results import RunResult, cost_key, make_meta, period_of
 from tradelab.utils import atomic_write_json, atomic_write_text
 
 __all__ = ["evaluate_against_baselines", "cost_key"]
-
-
-def cost_key(multiplier: float) -> str:
-    """``0.0 → "0x"``, ``1.5 → "1.5x"``."""
-    return f"{float(multiplier):g}x"
 
 
 def _strategies(policy: Any, name: str, data: pd.DataFrame, config: TradingEnvConfig, seed: int) -> dict[str, Any]:
