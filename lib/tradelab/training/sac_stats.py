@@ -19,7 +19,7 @@ import numpy as np
 from tradelab.agents.sac import SACAgent
 from tradelab.utils import atomic_write_bytes, atomic_write_json
 
-__all__ = ["FLAT_STATS_KEYS", "new_stats", "write_stats", "write_npz", "EpisodeStatsCallback", "evaluate_policy_on",
+__all__ = ["read_stats", "FLAT_STATS_KEYS", "new_stats", "write_stats", "write_npz", "EpisodeStatsCallback", "evaluate_policy_on",
            "RunMonitor"]
 
 log = logging.getLogger("tradelab.sac")
@@ -45,6 +45,13 @@ def write_stats(path: Path, stats: dict[str, Any]) -> None:
     """``logs/training_stats.json``: the nested form plus the seed's flat keys (``FLAT_STATS_KEYS``)."""
     flat = {name: list(stats.get(part, {}).get(key, [])) for name, (part, key) in FLAT_STATS_KEYS.items()}
     atomic_write_json(path, {**stats, **flat})
+
+
+def read_stats(output_dir: str | Path) -> dict[str, Any]:
+    """A run's ``logs/training_stats.json`` (what :func:`write_stats` wrote), e.g. after ``train(config)``."""
+    import json
+
+    return json.loads((Path(output_dir) / "logs" / "training_stats.json").read_text(encoding="utf-8"))
 
 
 def write_npz(path: Path, stats: dict[str, Any]) -> None:
