@@ -2,7 +2,8 @@
 
 Each command module under ``tradelab.cli`` exposes ``HELP`` (one line), optionally
 ``DESCRIPTION``, ``add_arguments(parser)`` and ``main(args) -> int``. Command modules import
-heavy libraries (TensorFlow, torch) inside ``main`` only, so ``--help`` stays instant.
+heavy libraries (TensorFlow, torch) inside ``main`` only, so ``--help`` stays instant. The training
+commands derive their flags from the workflow's config (:mod:`tradelab.cli.config_flags`).
 :func:`main` is the entry point: it alone makes the process-wide settings a command needs.
 """
 

@@ -68,28 +68,17 @@ def train(config: SACTrainingConfig) -> RunResult:
 
 
 class KaggleTrainer:
-    """The seed guide's trainer (see module docstring for files written): a facade over
-    :class:`SACTrainingConfig`, which holds every one of these settings (``configs/sac.yaml``).
+    """The seed guide's trainer (files written: module docstring): a facade over :class:`SACTrainingConfig`,
+    which holds every setting below (``configs/sac.yaml``); a keyword left at None keeps the config's value.
 
-    Each keyword left at None keeps the config's value (the YAML's, defaults in brackets):
-
-    :param h5_path: ``processed_data.h5`` [the first under /kaggle/input on Kaggle, else data/processed].
-    :param output_dir: run folder (created) [/kaggle/working on Kaggle, else outputs/sac].
-    :param num_episodes: total episodes (a resumed run continues up to this number) [100].
-    :param eval_frequency: evaluate on val every this many episodes (and after the last) [10].
-    :param checkpoint_frequency: periodic checkpoint every this many episodes [5].
-    :param agent_id: 1 SAC, 2 SAC + auxiliary next-return head, 3 SAC + HMM regime probabilities [1].
-    :param device: "auto" (CUDA when present), "cpu", "cuda" (``sac.device``) [auto].
-    :param asset: asset in the file [the first].
-    :param episode_length, warmup_steps, seed, threads: ``episode_length``, ``sac.warmup_steps``, ``seed``, ``threads``.
-    :param resume_from: a checkpoint ``.pt``, a run/checkpoints folder (newest) or a glob pattern.
-    :param config: a :class:`SACTrainingConfig` or a YAML path [configs/sac.yaml].
-    :param progress: show a tqdm bar over episodes [True].
-    :param fresh: start over although ``output_dir`` holds checkpoints (they are removed; without it a
-        folder with checkpoints is resumed from the newest). ``agent_{id}_best.pt`` is only replaced
-        by a better agent, also across runs.
-    :param max_runtime: wall-clock budget (seconds or "11h"); when reached the trainer writes a
-        checkpoint and returns, and the next ``run_training`` continues from it.
+    ``h5_path``, ``output_dir``, ``asset``, ``agent_id`` (1 SAC, 2 + auxiliary next-return head, 3 + HMM
+    regimes), ``num_episodes`` (a resumed run continues up to it), ``eval_frequency`` (validate every N
+    episodes and after the last), ``checkpoint_frequency``, ``episode_length``, ``seed``, ``threads``,
+    ``resume_from`` (a ``.pt``, a run/checkpoints folder or a glob), ``progress``, ``max_runtime`` (seconds
+    or "11h": checkpoint and return; the next ``run_training`` continues) are config keys of the same name;
+    ``device`` and ``warmup_steps`` set ``sac.device`` and ``sac.warmup_steps``; ``config`` is a
+    :class:`SACTrainingConfig` or a YAML path. ``fresh``: start over although ``output_dir`` holds
+    checkpoints (removed; ``agent_{id}_best.pt`` is only ever replaced by a better agent, across runs too).
     """
 
     def __init__(
