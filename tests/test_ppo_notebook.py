@@ -18,6 +18,11 @@ def test_ppo_notebook_smoke(tmp_path):
     assert set(result.result.by_cost) == {"0x", "1x", "2x"} and metrics["results"] == ["test/metrics.json"]
     assert Path(metrics["final_model"]).is_file() and Path(metrics["best_model"]).is_file()
     assert any((tmp_path / "nb03" / "tensorboard").rglob("events.out.tfevents.*"))
+    # smoke's budget replaces the parameters' defaults (200 000 steps on 8 envs): what the README promises
+    import json
+
+    training = json.loads((tmp_path / "nb03" / "config.json").read_text())["training"]
+    assert (training["n_envs"], training["total_timesteps"]) == (2, 512)
     # The TensorBoard plot cell drew its figure (an image output in the executed notebook).
     assert '"image/png"' in result.executed.read_text()
 
