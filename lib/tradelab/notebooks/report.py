@@ -34,15 +34,25 @@ def _cost_of(key: Any) -> float | None:
     return float(match.group()) if match else None
 
 
-def stage_results(run_dir: Path, stage: dict[str, Any]) -> tuple[list[tuple[str, RunResult]], list[str]]:
-    """The RunResults ``pipeline.json`` names for ``stage`` (``results``), and a line per named file that
-    is missing or unreadable: the report shows what is there and says what is not, never guesses."""
-    found, problems = [], []
-    for rel in stage.get("results") or []:
-        try:
-            found.append((rel, RunResult.read(run_dir / rel)))
-        except ConfigError as exc:
-            problems.append(f"**{stage['name']}: result `{rel}` named in pipeline.json could not be read** ({exc})")
+#: ``(stage name, path relative to the run folder, RunResult)`` for each result pipeline.json names
+Named = list[tuple[str, str, RunResult]]
+
+
+def read_named_results(run_dir: Path, info: dict[str, Any]) -> tuple[Named, list[str]]:
+    """Every RunResult ``pipeline.json`` names (each stage's ``results``), read once in stage order, and a
+    line per named file that is missing or unreadable and per finished stage that names no list: the
+    report shows what is there and says what is not, never guesses."""
+    found: Named = []
+    problems = []
+    for stage in info.get("stages", []):
+        if stage.get("status") == "ok" and "results" not in stage:
+            problems.append(f"**{stage['name']}: pipeline.json names no results** (recorded before tradelab kept "
+                            "that list): its metrics are not in this report; re-run the pipeline")
+        for rel in stage.get("results") or []:
+            try:
+                found.append((stage["name"], rel, RunResult.read(run_dir / rel)))
+            except ConfigError as exc:
+                problems.append(f"**{stage['name']}: result `{rel}` named in pipeline.json could not be read** ({exc})")
     return found, problems
 
 
@@ -71,32 +81,30 @@ def _period(result: RunResult) -> str:
     return f"{start} → {end} ({period.get('n_bars', '?')} bars)"
 
 
-def trading_rows(run_dir: str | Path, info: dict[str, Any]) -> list[TradingRow]:
+def trading_rows(run_dir: str | Path, info: dict[str, Any], named: Named | None = None) -> list[TradingRow]:
     """Rows for every strategy of every trading RunResult that ``pipeline.json`` names, stage by stage.
 
     Baseline rows repeated with identical figures (same asset and bars) are kept once, and so is a
     row a stage's own result repeats from its test result (PPO's ``metrics.json`` and ``test/metrics.json``).
-    The supervised sign-rule rows are not here (the supervised section notes them).
+    The supervised sign-rule rows are not here (the supervised section notes them). ``named``: the
+    results already read by :func:`read_named_results` (read here when not given).
     """
-    run_dir = Path(run_dir)
+    named = read_named_results(Path(run_dir), info)[0] if named is None else named
     rows: list[TradingRow] = []
     seen: set[str] = set()
-    for stage in info.get("stages", []):
-        in_stage: set[str] = set()
-        for rel, result in stage_results(run_dir, stage)[0]:
-            if result.workflow in _NOT_TRADING:
+    for stage, rel, result in named:
+        if result.workflow in _NOT_TRADING:
+            continue
+        asset = _asset(result)
+        for strategy, by_cost in _by_cost(result).items():
+            if strategy in _SKIP_STRATEGIES:
                 continue
-            asset = _asset(result)
-            for strategy, by_cost in _by_cost(result).items():
-                if strategy in _SKIP_STRATEGIES:
-                    continue
-                key = json.dumps([asset, strategy, by_cost], sort_keys=True, default=str)
-                if key in in_stage or (strategy in BASELINES and key in seen):
-                    continue
-                seen.add(key)
-                in_stage.add(key)
-                rows.append(TradingRow(model=stage["name"], asset=asset, strategy=strategy, by_cost=by_cost,
-                                       period=_period(result), source=rel))
+            key = json.dumps([asset, strategy, by_cost], sort_keys=True, default=str)
+            if (stage, key) in seen or (strategy in BASELINES and key in seen):
+                continue
+            seen |= {key, (stage, key)}
+            rows.append(TradingRow(model=stage, asset=asset, strategy=strategy, by_cost=by_cost,
+                                   period=_period(result), source=rel))
     return rows
 
 
@@ -174,46 +182,31 @@ def _sign_rule_note(stage: str, rows: dict[str, Any]) -> str | None:
     return f"{stage} signal head traded by its sign rule, test Sharpe at 1× costs: {parts}."
 
 
-def _supervised_table(run_dir: Path, info: dict[str, Any]) -> str:
+def _supervised_table(named: Named) -> str:
     """Test metrics per head of every supervised RunResult (model beside naive baselines)."""
     lines, notes = [], []
-    for stage in info.get("stages", []):
-        for _, result in stage_results(run_dir, stage)[0]:
-            test = (result.meta.get("heads") or {}).get("test")
-            if result.workflow != "supervised" or not isinstance(test, dict):
+    for stage, _, result in named:
+        test = (result.meta.get("heads") or {}).get("test")
+        if result.workflow != "supervised" or not isinstance(test, dict):
+            continue
+        notes.append(_sign_rule_note(stage, result.strategies))
+        for head, h in test.items():
+            if not isinstance(h, dict) or "model" not in h:
                 continue
-            notes.append(_sign_rule_note(stage["name"], result.strategies))
-            for head, h in test.items():
-                if not isinstance(h, dict) or "model" not in h:
-                    continue
-                key = "rmse" if "rmse" in h["model"] else "accuracy"
-                base = ", ".join(f"{n} {_fmt(b.get(key), fixed=False)}" for n, b in (h.get("baselines") or {}).items())
-                lines.append(f"| {stage['name']} | {head} | {key} | {_fmt(h['model'].get(key), fixed=False)} | {base or '–'} |")
-                notes.append(_supervised_verdict(stage["name"], head, key, h))
+            key = "rmse" if "rmse" in h["model"] else "accuracy"
+            base = ", ".join(f"{n} {_fmt(b.get(key), fixed=False)}" for n, b in (h.get("baselines") or {}).items())
+            lines.append(f"| {stage} | {head} | {key} | {_fmt(h['model'].get(key), fixed=False)} | {base or '–'} |")
+            notes.append(_supervised_verdict(stage, head, key, h))
     if not lines:
         return ""
     table = ["| stage | head | metric | model | naive baselines |", "|---|---|---|---|---|", *lines]
     return "\n".join([*table, "", *[f"- {n}" for n in notes if n]])
 
 
-def _data_hash(run_dir: Path, info: dict[str, Any]) -> str:
+def _data_hash(named: Named) -> str:
     """The processed data's content hash: the first ``meta.data_hash`` of the named results (00_data's)."""
-    for stage in info.get("stages", []):
-        for _, result in stage_results(run_dir, stage)[0]:
-            if result.meta.get("data_hash"):
-                return str(result.meta["data_hash"])
-    return "unknown"
+    return next((str(r.meta["data_hash"]) for _, _, r in named if r.meta.get("data_hash")), "unknown")
 
-
-def _missing_results(run_dir: Path, info: dict[str, Any]) -> list[str]:
-    """A line per named result that is gone or unreadable, and per finished stage pipeline.json gives no list."""
-    lines = []
-    for stage in info.get("stages", []):
-        if stage.get("status") == "ok" and "results" not in stage:
-            lines.append(f"**{stage['name']}: pipeline.json names no results** (recorded before tradelab kept "
-                         "that list): its metrics are not in this report; re-run the pipeline")
-        lines += stage_results(run_dir, stage)[1]
-    return lines
 
 
 def _stages_section(info: dict[str, Any]) -> list[str]:
@@ -287,14 +280,15 @@ def render_markdown(run_dir: str | Path, info: dict[str, Any]) -> str:
     """The report as markdown text."""
     run_dir = Path(run_dir)
     meta = info.get("metadata", {})
-    rows = trading_rows(run_dir, info)
+    named, missing = read_named_results(run_dir, info)
+    rows = trading_rows(run_dir, info, named)
     lines = [
         f"# tradelab {info.get('pipeline', 'pipeline')} report",
         "",
         f"- run folder: `{run_dir}` · status **{info.get('status')}** · wall time {info.get('seconds', '–')} s",
         f"- seed {info.get('seed')} · smoke configuration: {info.get('smoke')}",
         f"- tradelab {meta.get('tradelab_version')} · git commit `{meta.get('git_commit')}` · python {meta.get('python')}",
-        f"- processed data content hash: `{_data_hash(run_dir, info)}`",
+        f"- processed data content hash: `{_data_hash(named)}`",
         "",
         "## What ran",
         "",
@@ -311,10 +305,9 @@ def render_markdown(run_dir: str | Path, info: dict[str, Any]) -> str:
         "",
         *[f"- {v}" for v in verdicts(rows)],
     ]
-    missing = _missing_results(run_dir, info)
     if missing:
         lines += ["", "**Missing results:**", "", *[f"- {m}" for m in missing]]
-    supervised = _supervised_table(run_dir, info)
+    supervised = _supervised_table(named)
     if supervised:
         lines += ["", "## Supervised model, test split (beside naive baselines)", "", supervised]
     lines += ["", "## Artifacts", "", *(_artifacts(run_dir) or ["(none)"]), "", "## Plots", *_plots_section(run_dir, info)]
