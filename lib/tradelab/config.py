@@ -24,7 +24,8 @@ from tradelab.errors import ConfigError
 from tradelab.project import missing_note, resource_dir
 
 __all__ = ["ConfigBase", "ConfigField", "load_yaml", "from_dict", "to_dict", "parse_value", "parse_sets", "set_dotted",
-           "config_fields", "field_docs", "config_from_parameters", "CONFIG_DIR"]
+           "config_fields", "field_docs", "config_from_parameters", "flat_keys", "split_assignment",
+           "unknown_names", "CONFIG_DIR"]
 
 #: The YAML defaults: ``configs/`` of the checkout, or the copy packaged with a non-editable install
 #: (see :mod:`tradelab.project`).
@@ -53,14 +54,27 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def split_assignment(item: str) -> tuple[str, Any]:
+    """One ``--set`` item: ``"ppo.n_steps=64"`` → ``("ppo.n_steps", 64)`` (a YAML value)."""
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set ppo.learning_rate=1e-4")
+    return key.strip(), parse_value(value)
+
+
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
     """Command-line ``--set`` items: ``["ppo.n_steps=64", ...]`` → ``{"ppo.n_steps": 64}`` (YAML values)."""
+    return dict(split_assignment(item) for item in items or [])
+
+
+def flat_keys(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"ppo": {"n_steps": 64}}`` → ``{"ppo.n_steps": 64}`` (dotted keys and empty mappings kept as they are)."""
     out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set ppo.learning_rate=1e-4")
-        out[key.strip()] = parse_value(value)
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            out.update(flat_keys(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
     return out
 
 
@@ -222,6 +236,14 @@ class ConfigBase:
         """Raise :class:`ConfigError` naming the field when a value is out of range."""
 
 
+def unknown_names(cls: type, names: Any, short_names: dict[str, str]) -> list[str]:
+    """The ``names`` that are neither a key of ``cls`` (or a key inside one of its mapping fields, e.g.
+    PPO's ``env.window``) nor one of the workflow's ``short_names``; sorted."""
+    keys = {f.key for f in config_fields(cls)}
+    return sorted(n for n in names if short_names.get(n, n) not in keys
+                  and not any(short_names.get(n, n).startswith(f"{k}.") for k in keys))
+
+
 def config_from_parameters(cls: type, config_path: str | Path | None, parameters: dict[str, Any],
                            names: dict[str, str] | None = None, presets: dict[str, Any] | None = None) -> Any:
     """A workflow's config from a notebook's parameters (the same resolution as its command's flags).
@@ -232,13 +254,11 @@ def config_from_parameters(cls: type, config_path: str | Path | None, parameters
     Unknown names are one :class:`ConfigError` listing the valid ones.
     """
     names = names or {}
-    keys = {f.key for f in config_fields(cls)}
-    sections = {k.rsplit(".", 1)[0] for k in keys if "." in k}
-    unknown = sorted(n for n in parameters if names.get(n, n) not in keys
-                     and not any(names.get(n, n).startswith(f"{k}.") for k in keys | sections))
+    unknown = unknown_names(cls, parameters, names)
     if unknown:
+        keys = sorted(f.key for f in config_fields(cls))
         raise ConfigError(f"{cls.__name__}: unknown parameter(s) {unknown}; use a config key (e.g. "
-                          f"{sorted(keys)[:6]} ...) or one of {sorted(names)}")
+                          f"{keys[:6]} ...) or one of {sorted(names)}")
     overrides = dict(presets or {})
     overrides.update({names.get(k, k): v for k, v in parameters.items() if v is not None})
     return cls.from_yaml(config_path, **overrides)

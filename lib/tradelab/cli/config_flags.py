@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tradelab.config import ConfigField, config_fields, from_dict, load_yaml, parse_value, to_dict
+from tradelab.config import ConfigField, config_fields, parse_value, split_assignment
 from tradelab.errors import ConfigError
 
-__all__ = ["Alias", "OVERRIDES", "aliases", "add_config_arguments", "apply_overrides", "config_from_args", "overrides_from_args"]
+__all__ = ["Alias", "OVERRIDES", "aliases", "add_config_arguments", "config_from_args", "overrides_from_args"]
 
 #: Namespace attribute holding the ordered ``[(dotted key, value), ...]`` every config flag appends to.
 OVERRIDES = "config_overrides"
@@ -105,10 +105,11 @@ class _Record(argparse.Action):
         if self.key is None and isinstance(values, list):  # -o KEY VALUE
             items.append((self.prefix + values[0], parse_value(values[1])))
         elif self.key is None:  # --set KEY=VALUE
-            key, sep, value = str(values).partition("=")
-            if not sep or not key.strip():
-                parser.error(f"{option_string} {values!r}: expected KEY=VALUE, e.g. --set ppo.learning_rate=1e-4")
-            items.append((self.prefix + key.strip(), parse_value(value)))
+            try:
+                key, value = split_assignment(str(values))
+            except ConfigError as exc:
+                parser.error(str(exc))
+            items.append((self.prefix + key, value))
         elif self.nargs == 0:
             items.append((self.key, self.const))
         elif isinstance(values, list):  # nargs="+"
@@ -118,31 +119,25 @@ class _Record(argparse.Action):
         setattr(namespace, OVERRIDES, items)
 
 
-def _defaults(cls: type, config_path: str | Path | None) -> dict[str, Any]:
+def _defaults(cls: type, config_path: str | Path | None, keys: Sequence[str]) -> dict[str, Any]:
     """``{key: value}`` the YAML at ``config_path`` resolves to (dataclass defaults where it is absent)."""
     try:
-        data = load_yaml(config_path) if config_path and Path(config_path).is_file() else {}
-        cfg = from_dict(cls, data, str(config_path or cls.__name__))
+        data = cls.from_yaml(config_path if config_path and Path(config_path).is_file() else None).to_dict()
     except ConfigError:  # a broken default YAML is reported when the command runs, not by --help
         return {}
-    flat: dict[str, Any] = {}
-
-    def walk(node: Any, prefix: str) -> None:
-        for key, value in node.items():
-            if isinstance(value, dict) and f"{prefix}{key}" not in fields:
-                walk(value, f"{prefix}{key}.")
-            else:
-                flat[f"{prefix}{key}"] = value
-
-    fields = {f.key for f in config_fields(cls)}
-    walk(to_dict(cfg), "")
-    return flat
+    shown = {}
+    for key in keys:
+        node = data
+        for part in key.split("."):
+            node = node.get(part, _UNSET) if isinstance(node, dict) else _UNSET
+        if node is not _UNSET:
+            shown[key] = node
+    return shown
 
 
 def _help(field: ConfigField | None, text: str | None, default: Any) -> str:
     base = text or (field.doc if field else "") or "config key"
-    shown = default if not isinstance(default, str) or not default else default  # auto, not 'auto'
-    base = f"{base} (default: {shown if shown != '' else repr(shown)})" if default is not _UNSET else base
+    base = f"{base} (default: {default if default != '' else repr(default)})" if default is not _UNSET else base
     return base.replace("%", "%%")  # argparse formats help with %
 
 
@@ -157,7 +152,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *, config_p
     """
     fields = {f.key: f for f in config_fields(cls) if f.key not in {e.key.split(".")[0] for e in extra}}
     fields.update({f.key: f for f in extra})
-    shown = _defaults(cls, config_path)
+    shown = _defaults(cls, config_path, list(fields))
     parser.set_defaults(**{OVERRIDES: None})
     for alias in aliases:
         if alias.key not in fields and not any(alias.key.startswith(k + ".") for k in fields):
@@ -199,17 +194,9 @@ def overrides_from_args(args: argparse.Namespace, presets: dict[str, Any] | None
     return out
 
 
-def apply_overrides(cls: type, config_path: str | Path | None, overrides: dict[str, Any]) -> Any:
-    """``cls`` from the YAML at ``config_path`` (None: the dataclass defaults) with dotted ``overrides``.
-
-    Unlike keyword overrides of :meth:`~tradelab.config.ConfigBase.from_yaml`, a None value is applied
-    (``--asset null`` sets None).
-    """
-    return cls.from_yaml(config_path).with_overrides(overrides)
-
-
 def config_from_args(cls: type, args: argparse.Namespace, config_path: str | Path | None = None,
                      presets: dict[str, Any] | None = None) -> Any:
-    """The resolved config: the YAML at ``config_path`` (``args.config`` when None), presets, then the flags."""
+    """The resolved config: the YAML at ``config_path`` (``args.config`` when None), presets, then the flags
+    (unlike keyword overrides of ``from_yaml``, a None value is applied: ``--asset null`` sets None)."""
     path = config_path if config_path is not None else getattr(args, "config", None)
-    return apply_overrides(cls, path, overrides_from_args(args, presets))
+    return cls.from_yaml(path).with_overrides(overrides_from_args(args, presets))

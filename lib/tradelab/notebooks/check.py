@@ -88,16 +88,14 @@ def _fixable(nb: Any) -> list[str]:
 
 def _workflow_parameters(stem: str, names: set[str]) -> list[str]:
     """A workflow notebook's parameters must be its config's keys or short names (:mod:`tradelab.workflows`)."""
-    from tradelab.config import config_fields
+    from tradelab.config import unknown_names
     from tradelab.workflows import for_notebook
 
     workflow = for_notebook(stem)
     if workflow is None:
         return []
     cls = workflow.config_class()
-    keys = {f.key for f in config_fields(cls)}
-    allowed = keys | set(workflow.short_names()) | set(workflow.notebook_only) | {"output_dir"}
-    stray = sorted(names - allowed)
+    stray = unknown_names(cls, names - set(workflow.notebook_only) - {"output_dir"}, workflow.short_names())
     if not stray:
         return []
     return [f"parameters {stray} are not keys of {cls.__name__} (the {workflow.name} workflow): rename each to its "

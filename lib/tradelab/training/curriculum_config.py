@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradelab.config import CONFIG_DIR, ConfigBase, load_yaml, set_dotted
+from tradelab.config import CONFIG_DIR, ConfigBase, flat_keys, load_yaml, set_dotted
 from tradelab.errors import ConfigError
 from tradelab.training.ppo_config import SMOKE_OVERRIDES
 from tradelab.training.tuning import SearchSpace
 
-__all__ = ["StageConfig", "CurriculumConfig", "CurriculumRun", "load_curriculum", "smoke_curriculum", "flat_keys"]
+__all__ = ["StageConfig", "CurriculumConfig", "CurriculumRun", "load_curriculum", "smoke_curriculum"]
 
 
 @dataclass(frozen=True)
@@ -105,17 +105,6 @@ def smoke_curriculum(cur: CurriculumConfig) -> tuple[CurriculumConfig, dict[str,
                       .to_dict())
     overrides = {k: v for k, v in SMOKE_OVERRIDES.items() if k not in ("training.total_timesteps", "training.n_envs")}
     return cur.replace(stages=stages, evals_per_trial=2), overrides
-
-
-def flat_keys(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"ppo": {"n_steps": 64}}`` → ``{"ppo.n_steps": 64}`` (dotted keys are kept as they are)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict) and value:
-            out.update(flat_keys(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 @dataclass(frozen=True)
