@@ -31,9 +31,9 @@ COMMANDS = {
 
 
 def _parse(words: list[str]) -> tuple[argparse.Namespace, type]:
-    args = build_parser().parse_args(words)
-    return args, COMMANDS[tuple(w for w in words[:2] if not w.startswith("-") and w in ("train", "sac", "ppo",
-                                                                                        "supervised", "curriculum"))]
+    """The parsed command line and the config class of its command (``train sac`` or ``curriculum``)."""
+    cls = COMMANDS.get(tuple(words[:2])) or COMMANDS[tuple(words[:1])]
+    return build_parser().parse_args(words), cls
 
 
 def _config(words: list[str]):
