@@ -310,14 +310,13 @@ def tune_stage(config: str | Path, stage: int, *, study: str | None = None, stor
     from tradelab.training.tuning import tune
     from tradelab.utils import atomic_write_json
 
-    cur, overrides = load_curriculum(config), {}
-    if smoke:
-        cur, overrides = smoke_curriculum(cur)
+    cur, overrides = CurriculumRun(stage=stage, config=str(config), smoke=smoke,
+                                   ppo_overrides=parse_sets(sets)).curriculum()
     spec = cur.get(stage)
     out = Path(output_dir or cur.output_dir)
     load_from = (resolve_model_path(load_model, [out, out / "models"]) if load_model
                  else predecessor(out, stage, force))
-    cfg = stage_ppo_config(cur, stage, {**overrides, **parse_sets(sets)}, None, n_envs, seed)
+    cfg = stage_ppo_config(cur, stage, overrides, None, n_envs, seed)
     name = study or f"ploutos_stage{stage}"
     result = tune(cfg, spec.search, storage=storage, study_name=name, output_dir=out,
                   trial_timesteps=timesteps or spec.tune_timesteps, evals_per_trial=cur.evals_per_trial,
